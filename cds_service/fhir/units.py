@@ -1,0 +1,44 @@
+"""UCUM conversion to the units the rules compare in (DATA-CONTRACT "Quantities").
+
+Any unit not listed is unknown: the converted value is None, never a guess.
+"""
+from __future__ import annotations
+
+LENGTH_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "[in_i]": 25.4}
+MASS_TO_KG = {"kg": 1.0, "g": 0.001, "[lb_av]": 0.45359237}
+CONCENTRATION_TO_G_PER_DL = {"g/dL": 1.0, "g/L": 0.1}
+PLATELETS_TO_10_3_PER_UL = {"10*3/uL": 1.0, "10*9/L": 1.0, "/uL": 0.001, "K/uL": 1.0}
+PERCENT = {"%": 1.0}
+PRESSURE_MM_HG = {"mm[Hg]": 1.0}
+EGFR = {"mL/min/{1.73_m2}": 1.0, "mL/min/1.73m2": 1.0}
+
+DIMENSIONS = {
+    "mm": LENGTH_TO_MM,
+    "kg": MASS_TO_KG,
+    "g/dL": CONCENTRATION_TO_G_PER_DL,
+    "10*3/uL": PLATELETS_TO_10_3_PER_UL,
+    "%": PERCENT,
+    "mm[Hg]": PRESSURE_MM_HG,
+    "mL/min/{1.73_m2}": EGFR,
+}
+
+
+def convert(value: float | int | None, unit_code: str | None, target: str) -> float | None:
+    """Convert `value` in `unit_code` (UCUM) to `target`; None when the unit is not known for it."""
+    if value is None or unit_code is None:
+        return None
+    factor = DIMENSIONS[target].get(unit_code.strip())
+    if factor is None:
+        return None
+    return float(value) * factor
+
+
+def quantity_to(quantity: dict | None, target: str) -> float | None:
+    """Convert a FHIR Quantity (JSON) to `target`, reading `code`, else `unit`."""
+    if not isinstance(quantity, dict):
+        return None
+    value = quantity.get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    unit = quantity.get("code") or quantity.get("unit")
+    return convert(value, unit, target)

@@ -1,0 +1,116 @@
+"""Value sets kept as data: `cds_service/fhir/valuesets/*.json`, loaded once.
+
+Each file holds one or more value sets:
+
+    {"valueSets": [{"id": "acute-dvt",
+                    "source": "DATA-CONTRACT.md, Conditions: acute lower-limb DVT",
+                    "codes": [{"system": "http://snomed.info/sct", "code": "404223003", "display": "..."},
+                              {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I82.4*"}]}]}
+
+A code ending in `*` matches every code with that prefix. A site adds its own
+codes with a file of the same shape named by `CDS_LOCAL_VALUESETS`: its codes
+are added to the value sets of the same id (never replacing the shipped ones).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+LOINC = "http://loinc.org"
+CPT = "http://www.ama-assn.org/go/cpt"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+LOCAL = "http://iliac-vein-cds.org/fhir/CodeSystem/findings"
+
+
+@dataclass
+class ValueSet:
+    id: str
+    source: str = ""
+    exact: dict[str, set[str]] = field(default_factory=dict)  # system -> codes
+    prefixes: dict[str, list[str]] = field(default_factory=dict)  # system -> prefixes
+
+    def add(self, system: str, code: str) -> None:
+        if code.endswith("*"):
+            self.prefixes.setdefault(system, []).append(code[:-1])
+        else:
+            self.exact.setdefault(system, set()).add(code)
+
+    def contains(self, system: str | None, code: str | None) -> bool:
+        if not system or not code:
+            return False
+        if code in self.exact.get(system, ()):
+            return True
+        return any(code.startswith(p) for p in self.prefixes.get(system, ()))
+
+
+class UnknownValueSet(KeyError):
+    pass
+
+
+class ValueSets:
+    def __init__(self, sets: dict[str, ValueSet]):
+        self._sets = sets
+
+    def __contains__(self, value_set_id: str) -> bool:
+        return value_set_id in self._sets
+
+    def ids(self) -> list[str]:
+        return sorted(self._sets)
+
+    def get(self, value_set_id: str) -> ValueSet:
+        try:
+            return self._sets[value_set_id]
+        except KeyError:
+            raise UnknownValueSet(value_set_id) from None
+
+    def contains(self, value_set_id: str, system: str | None, code: str | None) -> bool:
+        return self.get(value_set_id).contains(system, code)
+
+    def match(self, value_set_id: str, codings: Iterable[dict] | None) -> dict | None:
+        """The first coding (a FHIR Coding as JSON) that is in the value set, or None."""
+        value_set = self.get(value_set_id)
+        for coding in codings or ():
+            if isinstance(coding, dict) and value_set.contains(coding.get("system"), coding.get("code")):
+                return coding
+        return None
+
+    def match_concept(self, value_set_id: str, concept: dict | None) -> dict | None:
+        """Match a CodeableConcept (as JSON)."""
+        if not isinstance(concept, dict):
+            return None
+        return self.match(value_set_id, concept.get("coding"))
+
+
+def _read_document(path: Path | str, text: str) -> dict:
+    if str(path).endswith((".yaml", ".yml")):
+        return yaml.safe_load(text) or {}
+    return json.loads(text)
+
+
+def _merge(sets: dict[str, ValueSet], document: dict, origin: str) -> None:
+    for entry in document.get("valueSets", []):
+        value_set = sets.setdefault(entry["id"], ValueSet(id=entry["id"], source=entry.get("source", origin)))
+        for code in entry.get("codes", []):
+            value_set.add(code["system"], str(code["code"]))
+
+
+def load_value_sets(local_path: str | Path | None = None) -> ValueSets:
+    """Load the shipped value sets, then a site's local additions (JSON or YAML)."""
+    sets: dict[str, ValueSet] = {}
+    package = resources.files("cds_service.fhir") / "valuesets"
+    for item in sorted(package.iterdir(), key=lambda p: p.name):
+        if item.name.endswith((".json", ".yaml", ".yml")) and not item.name.startswith("codesystem"):
+            _merge(sets, _read_document(item.name, item.read_text(encoding="utf-8")), item.name)
+    if local_path:
+        path = Path(local_path)
+        _merge(sets, _read_document(path, path.read_text(encoding="utf-8")), str(path))
+    return ValueSets(sets)

@@ -1,0 +1,63 @@
+"""What a rule concludes, as data. `cds_service.services` renders it as a card once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Union
+
+from cds_service.pathway.facts import Evidence, Side
+
+
+class Indicator(str, Enum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def urgency(self) -> int:
+        return {"critical": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    """Suggest a new diagnostic / procedure order (DATA-CONTRACT "Orders the service suggests")."""
+
+    order: str  # "leg-duplex", "ct-venography", "ct-venography-with-mass", "mr-venography",
+    #             "venography-ivus", "contrast-ct", "mri-pelvis", "iliocaval-duplex"
+    side: Side = Side.UNKNOWN
+
+
+@dataclass(frozen=True)
+class CreateEnoxaparin:
+    dose_mg: int
+    per_day: int  # 2 = every 12 h, 1 = every 24 h
+
+
+@dataclass(frozen=True)
+class UpdateOrder:
+    """Change fields of a draft order; everything not named stays as it was."""
+
+    order_ref: str
+    length_mm: float | None = None
+    diameter_mm: float | None = None
+    dose_mg: float | None = None
+    per_day: int | None = None
+
+
+@dataclass(frozen=True)
+class DeleteOrder:
+    order_ref: str
+
+
+Proposal = Union[CreateOrder, CreateEnoxaparin, UpdateOrder, DeleteOrder]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    indicator: Indicator
+    # Named values the card text uses: the numbers compared, dates, flags, variant keys.
+    values: dict[str, object] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
+    proposals: tuple[Proposal, ...] = ()
+    order_ref: str | None = None  # order rules: the draft order this finding is about
