@@ -5,7 +5,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from cds_service.fhir.valuesets import ValueSets
+from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import Card
+
+# Prefetch templates shared by the three services: CDS Hooks 2.0 tokens only, within the
+# spec's recommended query subset (no _include). Keys are the resource types they fetch.
+PATIENT_PREFETCH: dict[str, str] = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+    "imagingStudies": "ImagingStudy?patient={{context.patientId}}",
+    "diagnosticReports": "DiagnosticReport?patient={{context.patientId}}",
+    "procedures": "Procedure?patient={{context.patientId}}",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+}
 
 
 @dataclass
@@ -37,6 +52,8 @@ class HookCall:
     record: PatientRecord
     now: datetime
     rule_url: Callable[[str], str]  # rule ID -> absolute URL of the rule's page
+    value_sets: ValueSets
+    pathway: PathwaySettings = field(default_factory=PathwaySettings)
     draft_orders: list[dict] = field(default_factory=list)  # resources of context.draftOrders
     selections: list[str] = field(default_factory=list)  # order-select: "Type/id"
 
