@@ -1,0 +1,28 @@
+"""Routes for pages a person reads: the rule catalogue (linked from every card's source.url)."""
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from cds_service.config import Settings
+from cds_service.errors import NotFound
+from cds_service.pathway.catalogue import all_rules, rule_by_id
+from cds_service.pathway.settings import PathwaySettings
+
+
+def register_pages(app: Flask, settings: Settings) -> None:
+    pathway = PathwaySettings()
+
+    @app.get("/rules")
+    def rule_index():
+        from cds_service.web.pages import rule_index_html
+
+        return Response(rule_index_html(all_rules()), content_type="text/html; charset=utf-8")
+
+    @app.get("/rules/<rule_id>")
+    def rule_page(rule_id: str):
+        rule = rule_by_id(rule_id)
+        if rule is None:
+            raise NotFound("No rule with this id.")
+        from cds_service.web.pages import rule_page_html
+
+        return Response(rule_page_html(rule, pathway), content_type="text/html; charset=utf-8")
