@@ -95,7 +95,9 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     executor = ThreadPoolExecutor(max_workers=max(2, settings.fhir_max_workers), thread_name_prefix="fhir")
     pipeline = HookPipeline(
         settings=settings,
-        resolver=PrefetchResolver(settings, session, executor),
+        resolver=PrefetchResolver(
+            settings, session, executor, on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc()
+        ),
         store=store,
         value_sets=load_value_sets(settings.local_valuesets or None),
         pathway=PathwaySettings(),

@@ -60,11 +60,112 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_cards(cards: list[dict]) -> None:
+    if not cards:
+        print("No cards.")
+        return
+    rows = [(c.get("indicator", ""), c.get("source", {}).get("topic", {}).get("code", ""), c.get("summary", ""))
+            for c in cards]
+    widths = [max(len(r[i]) for r in rows + [("indicator", "rule", "")]) for i in range(2)]
+    print(f"{'indicator'.ljust(widths[0])}  {'rule'.ljust(widths[1])}  summary")
+    for indicator, rule, summary in rows:
+        print(f"{indicator.ljust(widths[0])}  {rule.ljust(widths[1])}  {summary}")
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime, timezone
+
+    from cds_service.app import create_app
+    from cds_service.config import Settings
+
+    try:
+        document = json.loads(open(args.file, encoding="utf-8").read())
+    except (OSError, ValueError) as error:
+        print(f"cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    now = datetime.now(timezone.utc)
+    service_id = f"iliac-vein-{args.hook}"
+    if isinstance(document, dict) and document.get("resourceType") == "Bundle":
+        from cds_service.fixtures import build_request, fixture_from_bundle
+
+        fixture = fixture_from_bundle(document)
+        now = fixture.now
+        app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now))
+        entry = next(s for s in app.test_client().get("/cds-services").get_json()["services"] if s["id"] == service_id)
+        body = build_request(fixture, entry, prefetch=True, hook=args.hook)
+    else:
+        body = document
+    if args.now:
+        now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+    app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now, log_level="WARNING"))
+    response = app.test_client().post(f"/cds-services/{service_id}", json=body)
+    answer = response.get_json(silent=True) or {}
+    if response.status_code != 200:
+        print(json.dumps(answer, indent=2), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        _print_cards(answer.get("cards", []))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from cds_service.config import Settings
+    from cds_service.report_formats import FORMATS
+    from cds_service.store.report import build_report
+    from cds_service.store.repository import Store, make_engine
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
+        except ValueError:
+            print(f"--since must be a date like 2026-01-31, not {args.since!r}", file=sys.stderr)
+            return 2
+    settings = Settings.from_env()
+    reports = build_report(Store(make_engine(settings.database_url)), since)
+    render = FORMATS[args.format]
+    text = render(reports, since) if args.format == "html" else render(reports)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.output} ({len(reports)} rules)", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def _load_fixtures(args: argparse.Namespace) -> int:
+    from cds_service.fixture_loader import load_fixtures_into
+
+    return load_fixtures_into(args.fhir_server, args.token, args.directory, progress=sys.stderr)
+
+
 EXAMPLES = {
     "serve": """
         examples:
           cds-service serve --dev                     # demo on 127.0.0.1:8080 with the bundled fixtures
           cds-service serve --host 0.0.0.0 --port 8080 --workers 4
+    """,
+    "evaluate": """
+        examples:
+          cds-service evaluate --hook patient-view fhir_fixtures/left-leg-swelling-no-imaging.json
+          cds-service evaluate --hook order-sign --json my-order-sign-request.json
+    """,
+    "report": """
+        examples:
+          cds-service report                                  # table of every rule
+          cds-service report --since 2026-01-01 --format csv > overrides.csv
+          cds-service report --format html --output report.html
+    """,
+    "load-fixtures": """
+        examples:
+          cds-service load-fixtures --fhir-server http://localhost:8090/fhir
+          cds-service load-fixtures --fhir-server https://sandbox.example/fhir --token "$TOKEN"
     """,
 }
 
@@ -95,6 +196,46 @@ def build_parser() -> argparse.ArgumentParser:
         "allows loopback FHIR servers, serves the fixtures at /fixtures-fhir",
     )
     serve.set_defaults(run=_serve)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="run one hook offline and print its cards",
+        description="Run a CDS Hooks request (JSON), or a fixture Bundle (a patient record plus draft orders), "
+        "through the same code path as the service, without a server or network.",
+        epilog=textwrap.dedent(EXAMPLES["evaluate"]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("--hook", required=True, choices=["patient-view", "order-select", "order-sign"])
+    evaluate.add_argument("--json", action="store_true", help="print the CDS Hooks response as JSON")
+    evaluate.add_argument("--now", help="evaluate as of this ISO 8601 instant (default: now, or the fixture's)")
+    evaluate.add_argument("file")
+    evaluate.set_defaults(run=_evaluate)
+
+    report = commands.add_parser(
+        "report",
+        help="per-rule card and override report from the database",
+        description="Cards issued, accepted and overridden per rule, with the most common override reasons "
+        "(reads CDS_DATABASE_URL).",
+        epilog=textwrap.dedent(EXAMPLES["report"]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("--since", help="only cards issued on or after this date (YYYY-MM-DD)")
+    report.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
+    report.add_argument("--output", help="write to this file instead of standard output")
+    report.set_defaults(run=_report)
+
+    load = commands.add_parser(
+        "load-fixtures",
+        help="post the fixture patients into a FHIR server",
+        description="Post each fixture patient's record as a transaction Bundle (PUT by id) into a FHIR R4 "
+        "server, for integration testing there (HAPI, a SMART sandbox).",
+        epilog=textwrap.dedent(EXAMPLES["load-fixtures"]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    load.add_argument("--fhir-server", required=True)
+    load.add_argument("--token", help="bearer token for the FHIR server")
+    load.add_argument("--directory", help="fixture folder (default: the bundled fhir_fixtures/)")
+    load.set_defaults(run=_load_fixtures)
     return parser
 
 

@@ -18,6 +18,7 @@ import logging
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import quote
 
 import requests
@@ -98,10 +99,17 @@ class KeyResult:
 class PrefetchResolver:
     """Resolves a service's prefetch for one request. One instance per app (pooled HTTP session)."""
 
-    def __init__(self, settings: Settings, session: requests.Session, executor: Executor):
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session,
+        executor: Executor,
+        on_fetch: Callable[[str, str], None] | None = None,
+    ):
         self.settings = settings
         self.session = session
         self.executor = executor
+        self.on_fetch = on_fetch or (lambda resource_type, outcome: None)
 
     def client_for(self, request: HookRequest, deadline: Deadline) -> tuple[FhirClient | None, str]:
         """A client for the request's FHIR server, or (None, why not)."""
@@ -150,8 +158,10 @@ class PrefetchResolver:
             for key, resource_type, future in futures:
                 try:
                     results.append(KeyResult(key, resource_type, document=future.result()))
+                    self.on_fetch(resource_type, "ok")
                 except FhirError as error:
                     results.append(KeyResult(key, resource_type, failure=error.reason))
+                    self.on_fetch(resource_type, error.reason)
         record = self._assemble(request, results)
         self._resolve_medications(record, client)
         return record

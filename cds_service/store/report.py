@@ -1,0 +1,63 @@
+"""The override report: per rule, cards issued, accepted, overridden, and why (for the CDS committee)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cds_service.store.models import CardIssued, FeedbackItem
+from cds_service.store.repository import Store
+
+
+@dataclass
+class RuleReport:
+    rule_id: str
+    issued: int = 0
+    accepted: int = 0
+    overridden: int = 0
+    reasons: Counter = field(default_factory=Counter)  # override reason display (or code) -> count
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def override_rate(self) -> float | None:
+        """Overridden cards over cards that got any feedback; None when none did."""
+        answered = self.accepted + self.overridden
+        return self.overridden / answered if answered else None
+
+    def top_reasons(self, limit: int = 3) -> list[tuple[str, int]]:
+        return self.reasons.most_common(limit)
+
+
+def build_report(store: Store, since: datetime | None = None) -> list[RuleReport]:
+    """One row per rule that issued a card (since `since`), feedback tied to cards by uuid.
+
+    A card with several feedback items counts once per outcome: its latest item decides.
+    """
+    reports: dict[str, RuleReport] = {}
+    with Session(store.engine) as session:
+        query = select(CardIssued)
+        if since is not None:
+            query = query.where(CardIssued.issued_at >= since)
+        cards = {card.card_uuid: card for card in session.scalars(query)}
+        feedback = session.scalars(select(FeedbackItem).order_by(FeedbackItem.outcome_timestamp, FeedbackItem.id))
+        latest: dict[str, FeedbackItem] = {}
+        for item in feedback:
+            if item.card_uuid in cards:
+                latest[item.card_uuid] = item
+    for card in cards.values():
+        reports.setdefault(card.rule_id, RuleReport(card.rule_id)).issued += 1
+    for card_uuid, item in latest.items():
+        report = reports[cards[card_uuid].rule_id]
+        if item.outcome == "accepted":
+            report.accepted += 1
+        else:
+            report.overridden += 1
+            reason = item.override_display or item.override_code
+            if reason:
+                report.reasons[reason] += 1
+            if item.user_comment:
+                report.comments.append(item.user_comment)
+    return sorted(reports.values(), key=lambda r: (-(r.override_rate or 0), r.rule_id))
