@@ -14,6 +14,16 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def _fixtures_now() -> str:
+    """Dev mode evaluates the fixture patients as of their stories' "now", so the demo never ages."""
+    from collections import Counter
+
+    from cds_service.fixtures import all_fixtures
+
+    moments = Counter(f.now.isoformat() for f in all_fixtures())
+    return moments.most_common(1)[0][0] if moments else ""
+
+
 def _serve(args: argparse.Namespace) -> int:
     # Multi-process metrics must be configured before prometheus_client is imported anywhere.
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -36,6 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
             fhir_allowlist=env_allowlist + LOOPBACK_FHIR,
             fhir_open_servers=LOOPBACK_FHIR,
             public_base_url=os.environ.get("CDS_PUBLIC_BASE_URL", port_base),
+            fixed_now=os.environ.get("CDS_FIXED_NOW") or _fixtures_now(),
         )
     settings = Settings.from_env(**overrides)
 
@@ -72,28 +83,47 @@ def _print_cards(cards: list[dict]) -> None:
         print(f"{indicator.ljust(widths[0])}  {rule.ljust(widths[1])}  {summary}")
 
 
+def _fixture_for(document: dict, hook: str):
+    """A fixture Bundle as is; a plain Bundle (a record plus draft orders) tagged with the hook asked for."""
+    from datetime import datetime, timezone
+
+    from cds_service.fixtures import FIXTURE_SYSTEM, FixtureError, fixture_from_bundle
+
+    try:
+        return fixture_from_bundle(document)
+    except FixtureError:
+        bundle = dict(document)
+        bundle["meta"] = {"tag": [{"system": FIXTURE_SYSTEM, "code": hook}]}
+        bundle.setdefault("timestamp", datetime.now(timezone.utc).isoformat())
+        return fixture_from_bundle(bundle)
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime, timezone
 
     from cds_service.app import create_app
     from cds_service.config import Settings
+    from cds_service.fixtures import FixtureError, build_request
+    from cds_service.services import all_services
 
     try:
-        document = json.loads(open(args.file, encoding="utf-8").read())
+        with open(args.file, encoding="utf-8") as handle:
+            document = json.load(handle)
     except (OSError, ValueError) as error:
         print(f"cannot read {args.file}: {error}", file=sys.stderr)
         return 2
-    now = datetime.now(timezone.utc)
     service_id = f"iliac-vein-{args.hook}"
+    now = datetime.now(timezone.utc)
     if isinstance(document, dict) and document.get("resourceType") == "Bundle":
-        from cds_service.fixtures import build_request, fixture_from_bundle
-
-        fixture = fixture_from_bundle(document)
-        now = fixture.now
-        app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now))
-        entry = next(s for s in app.test_client().get("/cds-services").get_json()["services"] if s["id"] == service_id)
+        try:
+            fixture = _fixture_for(document, args.hook)
+        except FixtureError as error:
+            print(f"{args.file}: {error}", file=sys.stderr)
+            return 2
+        entry = next(s.discovery_json() for s in all_services() if s.id == service_id)
         body = build_request(fixture, entry, prefetch=True, hook=args.hook)
+        now = fixture.now
     else:
         body = document
     if args.now:

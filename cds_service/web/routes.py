@@ -26,3 +26,8 @@ def register_pages(app: Flask, settings: Settings) -> None:
         from cds_service.web.pages import rule_page_html
 
         return Response(rule_page_html(rule, pathway), content_type="text/html; charset=utf-8")
+
+    if settings.dev_mode:
+        from cds_service.web.fixtures_fhir import register_fixtures_fhir
+
+        register_fixtures_fhir(app)

@@ -1,0 +1,242 @@
+"""Benchmark a real `cds-service serve` on loopback and print the five figures of issue 6.
+
+Run by hand:  python benchmarks/run.py [--workers N] [--rounds N] [--seconds S]
+
+Every figure is a ratio measured in the same run, so it holds on any machine:
+1. typical patient-view latency / GET /healthz latency            (target <= 3)
+2. patient-view + 5,000 irrelevant Observations / json.loads of it (target <= 4)
+3. no prefetch, FHIR server answering after 200 ms / 200 ms       (target <= 1.6)
+4. patient-view requests/s / /healthz requests/s, 8 clients       (target >= 0.4)
+5. peak RSS of a worker after case 2                              (target < 300 MB)
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cds_service.fixtures import FixtureStore, all_fixtures, build_request  # noqa: E402
+
+SERVICE = "iliac-vein-patient-view"
+FHIR_DELAY = 0.2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def typical_fixture():
+    """The patient-view story with the largest record (about 20 resources)."""
+    candidates = [f for f in all_fixtures() if f.hook == "patient-view"]
+    return max(candidates, key=lambda f: len(f.record()))
+
+
+def irrelevant_observations(patient_id: str, count: int) -> list[dict]:
+    return [
+        {
+            "resourceType": "Observation",
+            "id": f"noise-{n}",
+            "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose [Mass/volume] in Serum or Plasma"}],
+                     "text": "Glucose"},
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "effectiveDateTime": f"2026-{(n % 12) + 1:02d}-{(n % 27) + 1:02d}T08:00:00Z",
+            "valueQuantity": {"value": 90 + n % 40, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                              "code": "mg/dL"},
+            "referenceRange": [{"low": {"value": 70, "unit": "mg/dL"}, "high": {"value": 99, "unit": "mg/dL"}}],
+            "note": [{"text": "Fasting sample, routine panel, no action needed."}],
+        }
+        for n in range(count)
+    ]
+
+
+class SlowFhir(BaseHTTPRequestHandler):
+    store: FixtureStore
+    base: str
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        time.sleep(FHIR_DELAY)
+        parts = urlsplit(self.path)
+        relative = parts.path.split("/fhir/", 1)[-1] + (f"?{parts.query}" if parts.query else "")
+        status, body = self.store.respond(relative, self.base)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def median_latency(session: requests.Session, method: str, url: str, rounds: int, body: bytes | None = None,
+                   fresh_body=None) -> float:
+    timings = []
+    for _ in range(rounds):
+        data = fresh_body() if fresh_body else body
+        started = time.perf_counter()
+        response = session.request(method, url, data=data, headers={"Content-Type": "application/json"})
+        timings.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}: {response.text[:300]}")
+    return statistics.median(timings)
+
+
+def throughput(url: str, method: str, seconds: float, clients: int, fresh_body=None) -> float:
+    stop = time.perf_counter() + seconds
+    counts = [0] * clients
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        while time.perf_counter() < stop:
+            data = fresh_body() if fresh_body else None
+            response = session.request(method, url, data=data, headers={"Content-Type": "application/json"})
+            if response.status_code == 200:
+                counts[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+
+    fixture = typical_fixture()
+    store = FixtureStore([fixture])
+    fhir_port, cds_port = free_port(), free_port()
+    fhir_base = f"http://127.0.0.1:{fhir_port}/fhir"
+    SlowFhir.store, SlowFhir.base = store, fhir_base
+    fhir = ThreadingHTTPServer(("127.0.0.1", fhir_port), SlowFhir)
+    threading.Thread(target=fhir.serve_forever, daemon=True).start()
+
+    workdir = tempfile.mkdtemp(prefix="cds-bench-")
+    env = dict(os.environ, CDS_AUTH="off", CDS_DATABASE_URL=f"sqlite:///{workdir}/bench.db",
+               CDS_FHIR_ALLOWLIST=fhir_base, CDS_FIXED_NOW=fixture.now.isoformat(), CDS_LOG_LEVEL="WARNING")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cds_service.cli", "serve", "--port", str(cds_port), "--workers", str(args.workers)],
+        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{cds_port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the service did not start")
+        session = requests.Session()
+        entry = next(s for s in session.get(f"{base}/cds-services").json()["services"] if s["id"] == SERVICE)
+        hook_url = f"{base}/cds-services/{SERVICE}"
+
+        def with_new_instance(request: dict):
+            def make() -> bytes:
+                request["hookInstance"] = str(uuid.uuid4())
+                return json.dumps(request).encode()
+            return make
+
+        typical = build_request(fixture, entry, prefetch=True)
+        expected_rules = sorted(fixture.expected)
+        got = sorted(c["source"]["topic"]["code"] for c in session.post(hook_url, json=typical).json()["cards"])
+        if got != expected_rules:
+            print(f"warning: cards {got} differ from the fixture's expectation {expected_rules}")
+
+        # 1. typical patient-view vs /healthz
+        median_latency(session, "GET", f"{base}/healthz", 10)
+        healthz = median_latency(session, "GET", f"{base}/healthz", args.rounds)
+        typical_latency = median_latency(session, "POST", hook_url, args.rounds, fresh_body=with_new_instance(typical))
+
+        # 2. 5,000 irrelevant Observations vs json.loads of the same body
+        large = copy.deepcopy(typical)
+        observations = large["prefetch"]["observations"]
+        observations.setdefault("entry", []).extend(
+            {"resource": r} for r in irrelevant_observations(fixture.patient_id, 5000))
+        large_body = json.dumps(large).encode()
+        parse_times = []
+        for _ in range(args.rounds):
+            started = time.perf_counter()
+            json.loads(large_body)
+            parse_times.append(time.perf_counter() - started)
+        parse = statistics.median(parse_times)
+        large_latency = median_latency(session, "POST", hook_url, max(10, args.rounds // 2),
+                                       fresh_body=with_new_instance(large))
+        rss = max(peak_rss_mb(pid) for pid in worker_pids(server.pid))
+
+        # 3. no prefetch: every search answered by the FHIR server after 200 ms
+        remote = build_request(fixture, entry, prefetch=False, fhir_server=fhir_base, access_token="bench-token")
+        remote_latency = median_latency(session, "POST", hook_url, max(10, args.rounds // 2),
+                                        fresh_body=with_new_instance(remote))
+
+        # 4. throughput with 8 concurrent clients
+        healthz_rps = throughput(f"{base}/healthz", "GET", args.seconds, 8)
+        hook_rps = throughput(hook_url, "POST", args.seconds, 8, fresh_body=with_new_instance(typical))
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        fhir.shutdown()
+
+    rows = [
+        ("1 typical patient-view", f"{typical_latency * 1000:.1f} ms", f"healthz {healthz * 1000:.1f} ms",
+         typical_latency / healthz, "<= 3", typical_latency / healthz <= 3),
+        ("2 + 5,000 Observations", f"{large_latency * 1000:.1f} ms", f"json.loads {parse * 1000:.1f} ms",
+         large_latency / parse, "<= 4", large_latency / parse <= 4),
+        ("3 no prefetch, FHIR 200 ms", f"{remote_latency * 1000:.1f} ms", "200 ms",
+         remote_latency / FHIR_DELAY, "<= 1.6", remote_latency / FHIR_DELAY <= 1.6),
+        ("4 throughput, 8 clients", f"{hook_rps:.0f} req/s", f"healthz {healthz_rps:.0f} req/s",
+         hook_rps / healthz_rps, ">= 0.4", hook_rps / healthz_rps >= 0.4),
+        ("5 worker peak RSS", f"{rss:.0f} MB", "", rss, "< 300 MB", rss < 300),
+    ]
+    print(f"fixture: {fixture.id} ({len(fixture.record())} resources), workers: {args.workers}, "
+          f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
+    print(f"{'case':28} {'measured':>14} {'reference':>22} {'ratio':>8} {'target':>9}  ok")
+    for name, measured, reference, ratio, target, ok in rows:
+        print(f"{name:28} {measured:>14} {reference:>22} {ratio:>8.2f} {target:>9}  {'yes' if ok else 'NO'}")
+    return 0 if all(row[-1] for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
