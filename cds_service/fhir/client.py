@@ -151,7 +151,7 @@ class FhirClient:
         return self.follow_pages(document)
 
     def follow_pages(self, bundle: dict) -> dict:
-        entries = list(bundle.get("entry") or [])
+        entries = list(bundle.get("entry") or []) if isinstance(bundle.get("entry"), list) else []
         page, pages = bundle, 1
         while pages < self.max_pages:
             next_url = next_link(page)
@@ -160,7 +160,8 @@ class FhirClient:
             page = self.get_json(next_url)
             if page.get("resourceType") != "Bundle":
                 raise FhirError("bad-page")
-            entries.extend(page.get("entry") or [])
+            if isinstance(page.get("entry"), list):
+                entries.extend(page["entry"])
             pages += 1
         else:
             if next_link(page):
@@ -171,7 +172,10 @@ class FhirClient:
 
 
 def next_link(bundle: dict) -> str | None:
-    for link in bundle.get("link") or []:
+    links = bundle.get("link")
+    if not isinstance(links, list):
+        return None
+    for link in links:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return link["url"]
     return None

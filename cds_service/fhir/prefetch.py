@@ -68,11 +68,17 @@ def fill_template(template: str, context: dict) -> str | None:
     return None if missing else filled
 
 
+def _is_resource(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
+
+
 def _entries(document: dict) -> list[dict]:
+    """The resources of a Bundle (or the resource itself); anything that is not a resource is dropped."""
     if document.get("resourceType") == "Bundle":
-        return [
-            e["resource"] for e in document.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-        ]
+        entries = document.get("entry")
+        if not isinstance(entries, list):
+            return []
+        return [e["resource"] for e in entries if isinstance(e, dict) and _is_resource(e.get("resource"))]
     return [document]
 
 
@@ -211,7 +217,8 @@ class PrefetchResolver:
         wanted: set[str] = set()
         for resource_type in ("MedicationRequest", "MedicationStatement"):
             for resource in record.of_type(resource_type):
-                reference = (resource.get("medicationReference") or {}).get("reference")
+                medication = resource.get("medicationReference")
+                reference = medication.get("reference") if isinstance(medication, dict) else None
                 if isinstance(reference, str) and reference.startswith("Medication/"):
                     medication_id = reference.split("/", 1)[1]
                     if medication_id and medication_id not in known and re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", medication_id):
