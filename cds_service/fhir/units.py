@@ -25,7 +25,7 @@ DIMENSIONS = {
 
 def convert(value: float | int | None, unit_code: str | None, target: str) -> float | None:
     """Convert `value` in `unit_code` (UCUM) to `target`; None when the unit is not known for it."""
-    if value is None or unit_code is None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not isinstance(unit_code, str):
         return None
     factor = DIMENSIONS[target].get(unit_code.strip())
     if factor is None:
