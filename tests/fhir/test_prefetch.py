@@ -218,11 +218,3 @@ def test_template_tokens_are_filled_and_encoded():
     assert fill_template("Practitioner/{{userPractitionerId}}", context) == "Practitioner/p1"
     assert fill_template("Encounter/{{context.encounterId}}", context) is None
 
-
-def test_unit_conversion_refuses_values_and_units_that_are_not_numbers_and_text():
-    from cds_service.fhir.units import convert
-
-    assert convert(5.9, "cm", "mm") == 59.0
-    assert convert(5, ["cm"], "mm") is None
-    assert convert(True, "cm", "mm") is None
-    assert convert("5", "cm", "mm") is None
