@@ -45,8 +45,8 @@ class ValueSet:
             self.exact.setdefault(system, set()).add(code)
 
     def contains(self, system: str | None, code: str | None) -> bool:
-        if not system or not code:
-            return False
+        if not system or not code or not isinstance(system, str) or not isinstance(code, str):
+            return False  # sloppy JSON (a numeric or object code) never matches and never raises
         if code in self.exact.get(system, ()):
             return True
         return any(code.startswith(p) for p in self.prefixes.get(system, ()))

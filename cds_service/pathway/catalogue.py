@@ -16,6 +16,17 @@ class RuleInfo:
     evidence: str = ""  # figures quoted by the guideline (e.g. "82.6 % of migrations, 16.2 % mortality")
 
 
+# Cards about the service itself rather than a clinical rule of RULES.md: they carry an ID in
+# source.topic like every card, and have a page, but no guideline line.
+DATA_UNAVAILABLE = RuleInfo(
+    "DATA-UNAVAILABLE", "order", "Patient data unavailable",
+    "Part of the patient's record could not be read (a failed prefetch key, an unreachable FHIR server): the order "
+    "checks that need that data could not run. Checks that need only the order (stent length) still ran.",
+    (), "info",
+)
+SERVICE_CARDS: tuple[RuleInfo, ...] = (DATA_UNAVAILABLE,)
+
+
 def all_rules() -> list[RuleInfo]:
     from cds_service.pathway import order_rules, patient_view
 
@@ -23,4 +34,4 @@ def all_rules() -> list[RuleInfo]:
 
 
 def rule_by_id(rule_id: str) -> RuleInfo | None:
-    return next((r for r in all_rules() if r.rule_id == rule_id), None)
+    return next((r for r in [*all_rules(), *SERVICE_CARDS] if r.rule_id == rule_id), None)

@@ -122,6 +122,10 @@ class Swelling:
     side: Side
     severity: Severity
     recorded: datetime | None  # recordedDate (else onset): decides "recorded after the duplex"
+    # Added (additive): Condition.severity as recorded, finer than `severity`: "severe", "moderate",
+    # "mild", or "" (not recorded). Moderate -> severe is worsening (DATA-CONTRACT time windows); G:48
+    # needs "severe".
+    grade: str = ""
 
 
 @dataclass(frozen=True)
@@ -302,3 +306,10 @@ class DraftOrder:
     thrombolytic_total_mg: float | None = None
     reason_codes: tuple[str, ...] = ()  # "system|code" of reasonCode / reasonReference codes
     status: str = "draft"
+    # Added for the order checks (additive):
+    reason_text: str = ""  # reasonCode texts / displays, lower-case, joined by "; "
+    based_on: tuple[str, ...] = ()  # "Type/id" of basedOn: a stent DeviceRequest names its procedure
+    size_ref: str = ""  # the resource that carries the stent size when it is not this order (basedOn DeviceRequest)
+    # What the order's reason is, by value set: "leg-dvt", "thrombolysis-indication" (stroke, MI, arterial
+    # limb ischemia), "pulmonary-embolism" (a thrombolysis indication only with shock or hypotension).
+    reason_kinds: tuple[str, ...] = ()

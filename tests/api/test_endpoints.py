@@ -178,3 +178,10 @@ def test_metrics_endpoint_counts_requests(client):
     client.get("/cds-services")
     text = client.get("/metrics").get_data(as_text=True)
     assert 'cds_requests_total{endpoint="/cds-services",service="",status="200"}' in text
+
+
+def test_the_data_unavailable_service_card_has_a_page(settings):
+    client = create_app(settings).test_client()
+    page = client.get("/rules/DATA-UNAVAILABLE")
+    assert page.status_code == 200 and "could not be read" in page.get_data(as_text=True)
+    assert client.get("/rules/NO-SUCH-RULE").status_code == 404

@@ -1,0 +1,682 @@
+"""Recognize the draft orders of order-select / order-sign (DATA-CONTRACT "Orders in draftOrders").
+
+`read_draft_orders` turns the resources of `context.draftOrders` into typed
+`DraftOrder`s: iliac venous stents (with length and diameter in mm), venoplasty,
+IVUS, IVC filters, thrombolysis (drug or catheter-directed) and anticoagulant /
+antiplatelet drug orders. Anything else is ignored.
+
+The input is untrusted JSON, read as far as it goes and never validated against
+the FHIR models: an order that is not perfect FHIR is still an order the
+clinician is about to sign, and skipping it would silence its safety checks.
+A value that cannot be read stays `None` (unknown), never a guess: a stent whose
+length is in an unknown unit has `length_mm = None`; a thrombolytic whose total
+dose cannot be read has `thrombolytic_total_mg = None` and is therefore never a
+catheter-clearance dose (the order rules decide that with `PathwaySettings`).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from cds_service.fhir.fhir_json import has_whole_word, reference_target
+from cds_service.fhir.medications import medications_of
+from cds_service.fhir.units import LENGTH_TO_MM, convert, quantity_to
+from cds_service.fhir.valuesets import ValueSets
+from cds_service.pathway.facts import DraftOrder, DrugClass, Medication, OrderKind
+
+log = logging.getLogger(__name__)
+
+# Orders that will never be carried out: nothing to check.
+IGNORED_STATUSES = frozenset({"entered-in-error", "revoked", "cancelled"})
+
+# Whole words (case-insensitive; a hyphen also matches a space) of RULES.md "Scope".
+ILIAC_WORDS = ("iliac", "CIV", "EIV", "May-Thurner")
+# Words that make an order venous by themselves; "iliac" alone could be an iliac artery.
+VENOUS_WORDS = ("vein", "veins", "venous", "CIV", "EIV", "May-Thurner")
+ARTERIAL_WORDS = ("artery", "arteries", "arterial")
+STENT_WORDS = ("stent", "stents", "stenting")
+# A thrombolytic's reason written in words that is an indication outside this pathway (RULES
+# THROMBOLYSIS-NOT-INDICATED: acute ischemic stroke, myocardial infarction, acute arterial limb ischemia).
+# Words name the acute event only: "history of stroke" is no indication (it is a contraindication).
+THROMBOLYSIS_REASON_WORDS = (
+    "acute ischemic stroke", "acute ischaemic stroke", "acute stroke", "STEMI", "acute myocardial infarction",
+    "acute limb ischemia", "acute limb ischaemia", "acute arterial occlusion", "arterial embolism",
+)
+
+DRUG_ORDER_KINDS = {
+    DrugClass.LMWH: OrderKind.ANTICOAGULANT,
+    DrugClass.ANTICOAGULANT: OrderKind.ANTICOAGULANT,
+    DrugClass.ANTIPLATELET: OrderKind.ANTIPLATELET,
+    DrugClass.THROMBOLYTIC: OrderKind.THROMBOLYSIS,
+}
+MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
+
+# --- stent dimensions in free text ---------------------------------------------------------------
+# Units a clinician writes in order text, as UCUM. A bare "in" is not read: "14 x 60 in the left
+# CIV" would turn a length in mm into inches.
+TEXT_UNITS = {"mm": "mm", "cm": "cm", "inch": "[in_i]", "inches": "[in_i]", "[in_i]": "[in_i]"}
+_NUMBER = r"(?<![\d.])(\d+(?:\.\d+)?)"
+_UNIT = r"(mm|cm|inches|inch|\[in_i\])"
+_END = r"(?![A-Za-z])"
+# "14 x 60 mm", "14x60mm", "14 mm x 6 cm": diameter x length; a trailing unit alone applies to both.
+DIAMETER_BY_LENGTH = re.compile(rf"{_NUMBER}\s*(?:{_UNIT}{_END})?\s*[x×*]\s*{_NUMBER}\s*{_UNIT}{_END}", re.IGNORECASE)
+SINGLE_DIMENSION = {
+    "length": (
+        re.compile(rf"\blength\s*(?:of\s*)?[:=]?\s*{_NUMBER}\s*{_UNIT}{_END}", re.IGNORECASE),
+        re.compile(rf"{_NUMBER}\s*{_UNIT}\s*(?:long|length)\b", re.IGNORECASE),
+    ),
+    "diameter": (
+        re.compile(rf"\b(?:diameter|diam|dia)\.?\s*(?:of\s*)?[:=]?\s*{_NUMBER}\s*{_UNIT}{_END}", re.IGNORECASE),
+        re.compile(rf"{_NUMBER}\s*{_UNIT}\s*(?:in\s+)?(?:diameter|diam)\b", re.IGNORECASE),
+    ),
+}
+
+
+# --- tolerant JSON access: untrusted input never raises -------------------------------------------
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# The JSON shape each element of the orders (and what they point to) must have to be read at all.
+STRING_KEYS = frozenset({"resourceType", "id", "status", "intent", "system", "display", "text", "unit", "periodUnit",
+                         "reference"})
+LIST_KEYS = frozenset({"coding", "note", "dosageInstruction", "doseAndRate", "parameter", "contained", "reasonCode",
+                       "reasonReference", "basedOn", "bodySite", "orderDetail", "ingredient"})
+OBJECT_KEYS = frozenset({"medicationCodeableConcept", "medicationReference", "codeCodeableConcept", "codeReference",
+                         "timing", "repeat", "doseQuantity", "valueQuantity", "route", "method", "itemCodeableConcept",
+                         "severity"})
+CODE_IS_STRING = frozenset({"coding", "valueQuantity", "doseQuantity", "rateQuantity"})
+
+
+def sanitized(value: Any, key: str = "") -> Any:
+    """A copy of untrusted FHIR JSON in which every element has the shape FHIR gives it: an element
+    of the wrong type is dropped (a list item of the wrong type becomes {} so that indices stay
+    valid). The readers, and the shared helpers they call, can then never meet a list where a
+    string belongs."""
+    if isinstance(value, dict):
+        shaped = {name: _as_list(name, item) for name, item in value.items()}
+        return {name: sanitized(item, name) for name, item in shaped.items() if _fits(name, item, key)}
+    if isinstance(value, list):
+        return [sanitized(item, key) if isinstance(item, dict) else {} for item in value]
+    return value
+
+
+def _as_list(name: Any, item: Any) -> Any:
+    """A repeating element sent as one object (EHRs do) is a list of one."""
+    return [item] if name in LIST_KEYS and isinstance(item, dict) else item
+
+
+def _fits(name: Any, item: Any, parent: str) -> bool:
+    if not isinstance(name, str):
+        return False
+    if name in STRING_KEYS:
+        return isinstance(item, str)
+    if name in LIST_KEYS:
+        return isinstance(item, list)
+    if name in OBJECT_KEYS:
+        return isinstance(item, dict)
+    if name == "code":  # a Coding's or Quantity's code is a string; a resource's code a CodeableConcept
+        return isinstance(item, str) if parent in CODE_IS_STRING else isinstance(item, (str, dict))
+    return True
+
+
+def concept_list(value: Any) -> list[dict]:
+    """A 0..* CodeableConcept element as a list, whether the EHR sent a list or one object."""
+    return _dicts(value) if isinstance(value, list) else [value] if isinstance(value, dict) else []
+
+
+def _codings(concept: Any) -> list[dict]:
+    return _dicts(_dict(concept).get("coding"))
+
+
+def concept_texts(concept: Any) -> list[str]:
+    """The text and every coding display of a CodeableConcept."""
+    found = [_text(_dict(concept).get("text"))] + [_text(c.get("display")) for c in _codings(concept)]
+    return [text for text in found if text.strip()]
+
+
+def _string_codings(concept: Any) -> list[dict]:
+    """Codings whose system and code are strings: a list or number there is malformed, not a code."""
+    return [c for c in _codings(concept) if isinstance(c.get("system"), str) and isinstance(c.get("code"), str)]
+
+
+def _note_texts(resource: dict) -> list[str]:
+    return [_text(note.get("text")) for note in _dicts(resource.get("note"))]
+
+
+def _body_site_codings(resource: dict) -> list[dict]:
+    return [coding for site in concept_list(resource.get("bodySite")) for coding in _string_codings(site)]
+
+
+def reference_of(resource: dict) -> str:
+    """ "Type/id" of a draft order; just "Type" when it has no id (it can then be neither updated nor deleted)."""
+    resource_type, resource_id = _text(resource.get("resourceType")), _text(resource.get("id"))
+    return f"{resource_type}/{resource_id}" if resource_id else resource_type
+
+
+def _names(reference: str, target_ref: str) -> bool:
+    """A reference string ("ServiceRequest/x", or a full URL ending in it) names `target_ref`."""
+    return reference == target_ref or reference.endswith("/" + target_ref)
+
+
+# --- what an order says ---------------------------------------------------------------------------
+def order_code(resource: dict) -> dict:
+    """The order's CodeableConcept: ServiceRequest.code, DeviceRequest.codeCodeableConcept."""
+    if resource.get("resourceType") == "DeviceRequest":
+        return _dict(resource.get("codeCodeableConcept"))
+    return _dict(resource.get("code"))
+
+
+def order_texts(resource: dict) -> list[str]:
+    """Where an order's words live (DATA-CONTRACT): code text and displays, notes, order details."""
+    found = concept_texts(order_code(resource))
+    if resource.get("resourceType") == "DeviceRequest":
+        found.append(_text(_dict(resource.get("codeReference")).get("display")))
+    found += _note_texts(resource)
+    for detail in concept_list(resource.get("orderDetail")):
+        found += concept_texts(detail)
+    return [text for text in found if text.strip()]
+
+
+def _reason_texts(resource: dict) -> list[str]:
+    found = [t for concept in concept_list(resource.get("reasonCode")) for t in concept_texts(concept)]
+    found += [_text(ref.get("display")) for ref in _dicts(resource.get("reasonReference"))]
+    return [text for text in found if text.strip()]
+
+
+def _site_texts(resource: dict) -> list[str]:
+    return [t for site in concept_list(resource.get("bodySite")) for t in concept_texts(site)]
+
+
+def order_display(resource: dict) -> str:
+    """What was ordered, as the clinician wrote it: the code's text, else its first display."""
+    found = order_texts(resource)
+    return found[0] if found else _text(resource.get("resourceType")) or "order"
+
+
+# --- the draft set and the record an order may point at -------------------------------------------
+@dataclass
+class _Lookup:
+    value_sets: ValueSets
+    draft_orders: list[dict] = field(default_factory=list)
+    by_ref: dict[str, dict] = field(default_factory=dict)
+
+    def find(self, target: str) -> dict | None:
+        """A draft order or record resource by "Type/id" (Medication of a medicationReference, Condition of a reason)."""
+        found = self.by_ref.get(target)
+        return sanitized(found) if found is not None else None
+
+    def in_set(self, value_set_id: str, concepts: Iterable[Any]) -> bool:
+        return any(self.value_sets.match(value_set_id, _string_codings(concept)) for concept in concepts)
+
+    def in_optional_set(self, value_set_id: str, concepts: Iterable[Any]) -> bool:
+        """A value set of the record's extraction (conditions.json): absent in a stripped-down deployment."""
+        return value_set_id in self.value_sets and self.in_set(value_set_id, concepts)
+
+
+def _build_lookup(resources: Any, value_sets: ValueSets, record_resources: Iterable[Any]) -> _Lookup:
+    drafts = [sanitized(r) for r in resources if isinstance(r, dict)] if isinstance(resources, list) else []
+    lookup = _Lookup(value_sets=value_sets, draft_orders=drafts)
+    for resource in list(record_resources or ()):
+        if isinstance(resource, dict) and _text(resource.get("resourceType")) and _text(resource.get("id")):
+            lookup.by_ref[reference_of(resource)] = resource
+    for resource in drafts:
+        if _text(resource.get("resourceType")) and _text(resource.get("id")):
+            lookup.by_ref[reference_of(resource)] = resource
+    return lookup
+
+
+# --- public entry point --------------------------------------------------------------------------
+def read_draft_orders(
+    resources: list[dict], value_sets: ValueSets, record_resources: Iterable[dict] = ()
+) -> list[DraftOrder]:
+    """Every recognized order of `resources` (the draftOrders), in their order.
+
+    `record_resources` are the patient's resources: an order's `reasonReference` or
+    `medicationReference` may point at them. One resource can give more than one DraftOrder
+    (a ServiceRequest coded for both a stent and IVUS is both).
+    """
+    lookup = _build_lookup(resources, value_sets, record_resources)
+    orders: list[DraftOrder] = []
+    for resource in lookup.draft_orders:
+        orders += _read_safely(resource, lookup)
+    return _link_stent_devices(orders)
+
+
+def _read_safely(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
+    # The readers tolerate any JSON shape; this guard only keeps a bug in one order from costing
+    # the checks of the others. Only the resource type is logged (no PHI).
+    try:
+        return _read_order(resource, lookup)
+    except Exception as error:  # noqa: BLE001
+        # No traceback and no message: either could carry the order's content.
+        log.warning("a draft %s could not be read (%s)", _text(resource.get("resourceType")) or "resource",
+                    type(error).__name__)
+        return []
+
+
+def _read_order(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
+    if _text(resource.get("status")) in IGNORED_STATUSES:
+        return []
+    readers = {
+        "DeviceRequest": _read_device_request,
+        "ServiceRequest": _read_service_request,
+        "MedicationRequest": _read_medication_request,
+    }
+    reader = readers.get(_text(resource.get("resourceType")))
+    return reader(resource, lookup) if reader else []
+
+
+def _base_order(resource: dict, kind: OrderKind, lookup: _Lookup) -> DraftOrder:
+    reasons = _reason_concepts(resource, lookup)
+    reason_codes = tuple(dict.fromkeys(
+        f"{c['system']}|{c['code']}" for r in reasons for c in _codings(r) if _text(c.get("system")) and _text(c.get("code"))
+    ))
+    reason_words = [t for r in reasons for t in concept_texts(r)] + _reason_reference_displays(resource)
+    reason_text = "; ".join(dict.fromkeys(reason_words))
+    return DraftOrder(
+        ref=reference_of(resource),
+        resource_type=_text(resource.get("resourceType")),
+        display=order_display(resource),
+        kind=kind,
+        iliac=is_iliac(resource, lookup.value_sets),
+        reason_codes=reason_codes,
+        reason_text=reason_text.lower(),
+        status=_text(resource.get("status")) or "draft",
+        based_on=tuple(t for t in (reference_target(r) for r in _dicts(resource.get("basedOn"))) if t),
+        reason_kinds=_reason_kinds(reasons, reason_words, lookup),
+    )
+
+
+def _reason_reference_displays(resource: dict) -> list[str]:
+    return [_text(ref.get("display")) for ref in _dicts(resource.get("reasonReference")) if _text(ref.get("display"))]
+
+
+def _reason_kinds(reasons: list[dict], words: list[str], lookup: _Lookup) -> tuple[str, ...]:
+    """What the order is for, as far as the value sets (and, for thrombolysis, plain words) tell."""
+    kinds = []
+    if lookup.in_set("order-leg-dvt-reason", reasons):
+        kinds.append("leg-dvt")
+    if lookup.in_optional_set("other-thrombolysis-indication", reasons) or has_whole_word(words, THROMBOLYSIS_REASON_WORDS):
+        kinds.append("thrombolysis-indication")
+    if lookup.in_optional_set("acute-pe", reasons) and not lookup.in_optional_set("acute-pe-septic", reasons):
+        kinds.append("pulmonary-embolism")
+    return tuple(kinds)
+
+
+# --- iliac and venous context (RULES.md Scope) ------------------------------------------------------
+def is_iliac(resource: dict, value_sets: ValueSets) -> bool:
+    """Clearly iliac venous: an iliac vein body site, the whole words iliac / CIV / EIV /
+    May-Thurner in its text (order, reason or site), or the local `venous-stent` code."""
+    if value_sets.match("order-iliac-vein-body-site", _body_site_codings(resource)):
+        return True
+    if value_sets.match("order-venous-stent-device", _string_codings(order_code(resource))):
+        return True
+    return has_whole_word(order_texts(resource) + _reason_texts(resource) + _site_texts(resource), ILIAC_WORDS)
+
+
+def _venous_context(resource: dict) -> bool:
+    """Venous by its words: vein / venous / CIV / EIV / May-Thurner, or "iliac" with no artery named."""
+    words = order_texts(resource) + _reason_texts(resource) + _site_texts(resource)
+    if has_whole_word(words, VENOUS_WORDS):
+        return True
+    return has_whole_word(words, ("iliac",)) and not has_whole_word(words, ARTERIAL_WORDS)
+
+
+def _is_text_stent(resource: dict) -> bool:
+    """A venous stent named only in words ("Venous stent 14 x 60 mm", "Left CIV stent 14x50mm")."""
+    return has_whole_word(order_texts(resource), STENT_WORDS) and _venous_context(resource)
+
+
+# --- DeviceRequest ---------------------------------------------------------------------------------
+def _read_device_request(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
+    code = order_code(resource)
+    if lookup.in_set("order-ivc-filter-device", [code]):
+        return [_base_order(resource, OrderKind.IVC_FILTER, lookup)]
+    if _is_device_stent(resource, lookup):
+        return [_with_size(_base_order(resource, OrderKind.STENT, lookup), resource, lookup.value_sets)]
+    return []
+
+
+def _is_device_stent(resource: dict, lookup: _Lookup) -> bool:
+    code = order_code(resource)
+    if lookup.in_set("order-venous-stent-device", [code]):
+        return True
+    if lookup.in_set("order-generic-stent-device", [code]):
+        return _venous_context(resource)
+    return _is_text_stent(resource)
+
+
+# --- ServiceRequest --------------------------------------------------------------------------------
+def _read_service_request(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
+    orders = []
+    for kind in _service_request_kinds(resource, lookup):
+        order = _base_order(resource, kind, lookup)
+        if kind is OrderKind.STENT:
+            order = _with_size(order, resource, lookup.value_sets, devices_based_on(order.ref, lookup.draft_orders))
+        orders.append(order)
+    return orders
+
+
+def _service_request_kinds(resource: dict, lookup: _Lookup) -> list[OrderKind]:
+    code = [order_code(resource)]
+    kinds = []
+    if _is_procedure_stent(resource, lookup):
+        kinds.append(OrderKind.STENT)
+    if lookup.in_set("order-venoplasty", code):
+        kinds.append(OrderKind.VENOPLASTY)
+    if lookup.in_set("order-ivus", code):
+        kinds.append(OrderKind.IVUS)
+    if lookup.in_set("order-ivc-filter-procedure", code):
+        kinds.append(OrderKind.IVC_FILTER)
+    if _is_thrombolysis_procedure(resource, lookup):
+        kinds.append(OrderKind.THROMBOLYSIS)
+    if not kinds and _is_text_stent(resource):
+        kinds.append(OrderKind.STENT)
+    return kinds
+
+
+def _is_procedure_stent(resource: dict, lookup: _Lookup) -> bool:
+    code = [order_code(resource)]
+    if lookup.in_set("order-venous-stent-procedure", code):
+        return True
+    if lookup.in_set("order-stent-placement-procedure", code):
+        # "Placement of stent" is any stent: venous only on an iliac vein site or in venous words.
+        on_iliac_vein = lookup.value_sets.match("order-iliac-vein-body-site", _body_site_codings(resource))
+        return bool(on_iliac_vein) or _venous_context(resource)
+    return False
+
+
+def _is_thrombolysis_procedure(resource: dict, lookup: _Lookup) -> bool:
+    code = [order_code(resource)]
+    if lookup.in_set("order-venous-thrombolysis-procedure", code):
+        return True
+    if lookup.in_set("order-arterial-thrombolysis-procedure", code):
+        return _has_leg_dvt_reason(resource, lookup)
+    return False
+
+
+def _has_leg_dvt_reason(resource: dict, lookup: _Lookup) -> bool:
+    """CPT 37211 is venous thrombolysis only for a leg DVT: a reasonCode, or a reasonReference Condition."""
+    return lookup.in_set("order-leg-dvt-reason", _reason_concepts(resource, lookup))
+
+
+def _reason_concepts(resource: dict, lookup: _Lookup) -> list[dict]:
+    """reasonCode, and the code of each Condition that reasonReference points to (contained or known)."""
+    reasons = concept_list(resource.get("reasonCode"))
+    for reference in _dicts(resource.get("reasonReference")):
+        target = reference_target(reference)
+        condition = _contained(resource, target[1:]) if target.startswith("#") else lookup.find(target)
+        if condition:
+            reasons += concept_list(condition.get("code"))
+    return reasons
+
+
+def _contained(resource: dict, resource_id: str) -> dict | None:
+    return next((c for c in _dicts(resource.get("contained")) if c.get("id") == resource_id), None)
+
+
+def devices_based_on(service_ref: str, draft_orders: Iterable[dict]) -> list[dict]:
+    """The DeviceRequests of the draft set whose `basedOn` names this ServiceRequest."""
+    return [
+        device
+        for device in draft_orders
+        if isinstance(device, dict)
+        and device.get("resourceType") == "DeviceRequest"
+        and any(_names(reference_target(ref), service_ref) for ref in _dicts(device.get("basedOn")))
+    ]
+
+
+# --- MedicationRequest -----------------------------------------------------------------------------
+def _read_medication_request(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
+    orders = []
+    for medication in _medications(resource, lookup):
+        kind = DRUG_ORDER_KINDS.get(medication.drug_class)
+        if kind is None:
+            continue
+        order = replace(_base_order(resource, kind, lookup), display=_drug_display(medication), medication=medication)
+        if kind is OrderKind.THROMBOLYSIS:
+            order = replace(order, thrombolytic_total_mg=thrombolytic_total_mg(resource))
+        orders.append(order)
+    return orders
+
+
+def _medications(resource: dict, lookup: _Lookup) -> list[Medication]:
+    """The drugs of the order. A dosage too malformed to read must not hide the drug: it is then
+    read without its dosage (dose and frequency unknown)."""
+    def read(request: dict) -> list[Medication]:
+        return medications_of(
+            request, reference_of(resource), None, lookup.value_sets, find_medication=lookup.find, find_condition=lookup.find
+        )
+
+    try:
+        return read(resource)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        log.warning("the dosage of a draft MedicationRequest could not be read; the drug is read without it")
+        return read({key: value for key, value in resource.items() if key != "dosageInstruction"})
+
+
+def _drug_display(medication: Medication) -> str:
+    return medication.evidence.display if medication.evidence.display != "medication" else medication.ingredient
+
+
+def thrombolytic_total_mg(resource: dict) -> float | None:
+    """Total dose of a drug order in mg, summed over its dosage instructions; None when any part of
+    it cannot be read (no number, a unit that is not a mass, a rate, or a repeating schedule with no
+    count). Unknown is never a catheter-clearance dose."""
+    dosages = _dicts(resource.get("dosageInstruction"))
+    if not dosages:
+        return None
+    total = 0.0
+    for dosage in dosages:
+        part = _dosage_total_mg(dosage)
+        if part is None:
+            return None
+        total += part
+    return total
+
+
+def _dosage_total_mg(dosage: dict) -> float | None:
+    dose_and_rate = _dicts(dosage.get("doseAndRate"))
+    if len(dose_and_rate) != 1 or any(key.startswith("rate") for key in dose_and_rate[0]):
+        return None
+    quantity = _dict(dose_and_rate[0].get("doseQuantity"))
+    value = quantity.get("value")
+    factor = MASS_TO_MG.get(_text(quantity.get("code")) or _text(quantity.get("unit")))
+    if factor is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    administrations = _administrations(_dict(dosage.get("timing")))
+    return None if administrations is None else float(value) * factor * administrations
+
+
+def _administrations(timing: dict) -> int | None:
+    """How many times the dose is given: `repeat.countMax` / `count`, else once when nothing repeats."""
+    repeat = _dict(timing.get("repeat"))
+    for key in ("countMax", "count"):
+        count = repeat.get(key)
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
+            return count
+    repeats = any(key in repeat for key in ("frequency", "period", "periodUnit", "duration")) or bool(
+        timing.get("code")
+    ) and not _is_once(timing.get("code"))
+    return None if repeats else 1
+
+
+def _is_once(code: Any) -> bool:
+    words = concept_texts(code) + [_text(c.get("code")) for c in _dicts(_dict(code).get("coding"))]
+    return any(word.strip().upper() in ("ONCE", "STAT", "NOW") for word in words)
+
+
+# --- stent size ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dimension:
+    """One stent dimension as ordered: its value in mm (None: unreadable) and where it was read."""
+
+    mm: float | None
+    as_ordered: str  # "5.9 cm", or the text fragment "14 x 60 mm"
+    source_ref: str  # the resource it was read from
+    where: str  # "parameter" or "text"
+    parameter_index: int | None = None  # index in DeviceRequest.parameter
+    text: str = ""  # the whole text the fragment was found in
+    number_span: tuple[int, int] | None = None  # span of the number in `text`
+    unit_span: tuple[int, int] | None = None  # span of the unit in `text`
+    unit_shared: bool = False  # "14 x 60 mm": one unit for both numbers, so it cannot be changed for one
+
+
+def _with_size(order: DraftOrder, resource: dict, value_sets: ValueSets, devices: list[dict] = ()) -> DraftOrder:
+    length = stent_dimension(resource, "length", value_sets, devices)
+    diameter = stent_dimension(resource, "diameter", value_sets, devices)
+    elsewhere = sorted({d.source_ref for d in (length, diameter) if d and d.source_ref != order.ref})
+    if not elsewhere and devices:
+        elsewhere = [reference_of(devices[0])]  # the device holds the size, even when it is not readable
+    return replace(
+        order,
+        length_mm=length.mm if length else None,
+        length_as_ordered=length.as_ordered if length else "",
+        diameter_mm=diameter.mm if diameter else None,
+        diameter_as_ordered=diameter.as_ordered if diameter else "",
+        size_ref=elsewhere[0] if elsewhere else "",
+    )
+
+
+def stent_dimension(
+    resource: dict, which: str, value_sets: ValueSets, devices: Iterable[dict] = ()
+) -> Dimension | None:
+    """The stent's "length" or "diameter": a DeviceRequest parameter first (the order's own, else
+    that of a DeviceRequest based on this ServiceRequest), then the order's text, then the device's."""
+    candidates = [resource] + list(devices)
+    for candidate in candidates:
+        found = _parameter_dimension(candidate, which, value_sets)
+        if found:
+            return found
+    for candidate in candidates:
+        found = _text_dimension(candidate, which)
+        if found:
+            return found
+    return None
+
+
+def _parameter_dimension(resource: dict, which: str, value_sets: ValueSets) -> Dimension | None:
+    if resource.get("resourceType") != "DeviceRequest":
+        return None
+    parameters = resource.get("parameter") if isinstance(resource.get("parameter"), list) else []
+    for index, parameter in enumerate(parameters):
+        if isinstance(parameter, dict) and value_sets.match(f"order-stent-{which}-parameter", _string_codings(parameter.get("code"))):
+            quantity = _dict(parameter.get("valueQuantity"))
+            unit = _text(quantity.get("code")) or _text(quantity.get("unit"))
+            shown = f"{_number_text(quantity.get('value'))} {unit}".strip()
+            millimetres = quantity_to({"value": quantity.get("value"), "code": unit}, "mm") if unit else None
+            return Dimension(millimetres, shown, reference_of(resource), "parameter", index)
+    return None
+
+
+def _text_dimension(resource: dict, which: str) -> Dimension | None:
+    for text in order_texts(resource):
+        match = DIAMETER_BY_LENGTH.search(text)
+        if match:
+            return _from_pair(resource, text, match, which)
+    for text in order_texts(resource):
+        for pattern in SINGLE_DIMENSION[which]:
+            match = pattern.search(text)
+            if match:
+                return _from_text(resource, text, match, number_group=1, unit_group=2)
+    return None
+
+
+def _from_pair(resource: dict, text: str, match: re.Match, which: str) -> Dimension:
+    # groups: 1 diameter, 2 its unit (optional), 3 length, 4 length unit
+    shared = not match.group(2)
+    if which == "length":
+        dimension = _from_text(resource, text, match, number_group=3, unit_group=4)
+    else:
+        dimension = _from_text(resource, text, match, number_group=1, unit_group=4 if shared else 2)
+    return replace(dimension, unit_shared=shared)
+
+
+def _from_text(resource: dict, text: str, match: re.Match, number_group: int, unit_group: int) -> Dimension:
+    ucum = TEXT_UNITS.get(match.group(unit_group).lower())
+    number = float(match.group(number_group))
+    millimetres = convert(number, ucum, "mm") if ucum in LENGTH_TO_MM else None
+    return Dimension(
+        millimetres,
+        match.group(0).strip(),
+        reference_of(resource),
+        "text",
+        text=text,
+        number_span=match.span(number_group),
+        unit_span=match.span(unit_group),
+    )
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "?"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --- a procedure and its device are one stent ------------------------------------------------------
+def _link_stent_devices(orders: list[DraftOrder]) -> list[DraftOrder]:
+    """A stent DeviceRequest based on a stent ServiceRequest is the device of that procedure: when
+    either one is clearly iliac, both are."""
+    procedures = [o.ref for o in orders if o.kind is OrderKind.STENT and o.resource_type == "ServiceRequest"]
+    links = {
+        o.ref: {p for p in procedures if any(_names(b, p) for b in o.based_on)}
+        for o in orders
+        if o.kind is OrderKind.STENT and o.resource_type == "DeviceRequest"
+    }
+    iliac = {o.ref for o in orders if o.kind is OrderKind.STENT and o.iliac}
+    for device, targets in links.items():
+        if device in iliac:
+            iliac |= targets
+    for device, targets in links.items():
+        if targets & iliac:
+            iliac.add(device)
+    return [replace(o, iliac=True) if o.kind is OrderKind.STENT and o.ref in iliac else o for o in orders]
+
+
+# --- rewriting a size in the order's own words (for an `update` suggestion) -----------------------
+def text_dimension(text: str, which: str) -> Dimension | None:
+    """The stent "length" / "diameter" that one text states, if any."""
+    return _text_dimension({"note": [{"text": text}]}, which)
+
+
+def rewrite_text_dimension(text: str, which: str, new_mm: float, at_least: bool = False) -> str | None:
+    """`text` with its stent "length" / "diameter" changed to `new_mm`, everything else as written;
+    None when the text names no such dimension. The clinician's unit is kept when the new value is a
+    plain number in it (60 mm = "6 cm"); otherwise a unit of this number alone becomes "mm".
+    `at_least`: never round below `new_mm` (a minimum length)."""
+    dimension = text_dimension(text, which)
+    if dimension is None or dimension.number_span is None or dimension.unit_span is None:
+        return None
+    unit = TEXT_UNITS.get(text[dimension.unit_span[0]:dimension.unit_span[1]].lower(), "")
+    factor = LENGTH_TO_MM.get(unit)
+    if factor is None:
+        return None
+    in_unit = new_mm / factor
+    if round(in_unit, 1) == round(in_unit, 9):
+        return _splice(text, dimension.number_span, _plain(in_unit))
+    if not dimension.unit_shared:
+        return _splice(text, (dimension.number_span[0], dimension.unit_span[1]), f"{_plain(new_mm)} mm")
+    rounded = math.ceil(in_unit * 100) / 100 if at_least else round(in_unit, 2)
+    return _splice(text, dimension.number_span, _plain(rounded))
+
+
+def _splice(text: str, span: tuple[int, int], replacement: str) -> str:
+    return text[: span[0]] + replacement + text[span[1]:]
+
+
+def _plain(value: float) -> str:
+    return f"{value:.10g}"

@@ -1,0 +1,118 @@
+"""The rule pages (every card's `source.url`): plain, printable HTML, no JavaScript.
+
+Templates are `string.Template` files in `templates/`; every value is HTML-escaped
+here before it is put in.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from html import escape
+from importlib import resources
+from string import Template
+
+from cds_service.pathway.catalogue import RuleInfo
+from cds_service.pathway.guideline import guideline_line
+from cds_service.pathway.settings import SOURCES, PathwaySettings
+
+HOOK_HEADINGS = (("patient-view", "Patient view (hook patient-view)"), ("order", "Orders (hooks order-select and order-sign)"))
+
+
+@lru_cache(maxsize=None)
+def _template(name: str) -> Template:
+    return Template((resources.files("cds_service.web") / "templates" / name).read_text(encoding="utf-8"))
+
+
+def _page(title: str, body: str) -> str:
+    return _template("base.html").substitute(title=escape(title), body=body)
+
+
+def _indicator_class(indicator: str) -> str:
+    """CSS class of the most urgent indicator named ("warning / info" -> warning)."""
+    for level in ("critical", "warning", "info"):
+        if level in indicator:
+            return level
+    return "info"
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _thresholds_html(rule: RuleInfo, settings: PathwaySettings) -> str:
+    if not rule.thresholds:
+        return '<p class="muted">No configurable threshold: the rule follows the guideline statement as written.</p>'
+    rows = []
+    for name in rule.thresholds:
+        source = SOURCES.get(name)
+        rows.append(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                escape(name),
+                escape(_setting_value(getattr(settings, name))),
+                escape(source.meaning if source else ""),
+                escape(source.source if source else ""),
+            )
+        )
+    return (
+        "<table><thead><tr><th>setting</th><th>value</th><th>meaning</th><th>source</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def _guideline_html(rule: RuleInfo) -> str:
+    quotes = [
+        f"<blockquote>{escape(guideline_line(n))} <span class=\"muted\">(G:{n})</span></blockquote>"
+        for n in rule.guideline_lines
+    ]
+    return "\n".join(quotes)
+
+
+def _evidence_html(rule: RuleInfo) -> str:
+    if not rule.evidence:
+        return ""
+    return f"<h2>Evidence quoted by the guideline</h2>\n<p>{escape(rule.evidence)}</p>"
+
+
+def rule_page_html(rule: RuleInfo, settings: PathwaySettings, index_url: str = "../rules") -> str:
+    body = _template("rule_page.html").substitute(
+        index_url=escape(index_url),
+        title=escape(rule.title),
+        rule_id=escape(rule.rule_id),
+        hook=escape(rule.hook),
+        indicator=escape(rule.indicator),
+        indicator_class=_indicator_class(rule.indicator),
+        checks=escape(rule.checks),
+        evidence_section=_evidence_html(rule),
+        thresholds=_thresholds_html(rule, settings),
+        guideline=_guideline_html(rule),
+    )
+    return _page(f"{rule.rule_id}: {rule.title}", body)
+
+
+def _index_row(rule: RuleInfo) -> str:
+    lines = ", ".join(f"G:{n}" for n in rule.guideline_lines)
+    return (
+        f'<tr><td><a class="rule-id" href="rules/{escape(rule.rule_id)}">{escape(rule.rule_id)}</a></td>'
+        f"<td>{escape(rule.title)}</td>"
+        f'<td><span class="indicator {_indicator_class(rule.indicator)}">{escape(rule.indicator)}</span></td>'
+        f"<td>{escape(lines)}</td></tr>"
+    )
+
+
+def rule_index_html(rules: list[RuleInfo]) -> str:
+    sections = []
+    for hook, heading in HOOK_HEADINGS:
+        chosen = [r for r in rules if r.hook == hook or (hook == "order" and r.hook != "patient-view")]
+        if not chosen:
+            continue
+        rows = "".join(_index_row(r) for r in chosen)
+        sections.append(
+            f"<h2>{escape(heading)}</h2>\n<table><thead><tr><th>rule</th><th>what it says</th><th>indicator</th>"
+            f"<th>guideline</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    body = _template("rule_index.html").substitute(sections="\n".join(sections))
+    return _page("Iliac vein pathway: rules", body)

@@ -1,0 +1,734 @@
+"""Every patient-view rule of RULES.md: fires / does not fire, indicator, values and proposals.
+
+Facts are built directly (builders from test_assessment.py); no FHIR, no HTTP.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cds_service.pathway import patient_view as pv
+from cds_service.pathway.assessment import assess
+from cds_service.pathway.facts import (
+    DrugClass,
+    DuplexExtent,
+    EdemaCauseKind,
+    ImagingKind,
+    LesionBehavior,
+    MassNature,
+    ResultStatus,
+    Severity,
+    Side,
+    ThrombusResult,
+    Waveform,
+    WaveformFact,
+)
+from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder, Indicator
+from cds_service.pathway.settings import PathwaySettings
+from test_assessment import (  # noqa: E402  (same folder: pytest puts it on sys.path)
+    S,
+    ago,
+    cond,
+    duplex,
+    dvt_dx,
+    ev,
+    excluded,
+    facts,
+    imaging,
+    left_swelling,
+    mass,
+    meas,
+    med,
+    nivl_confirmed,
+    pelvic,
+    stent,
+    swelling,
+)
+
+
+def ids(f, settings: PathwaySettings = S) -> list[str]:
+    return [finding.rule_id for finding in pv.evaluate(f, settings)]
+
+
+def finding(f, rule_id: str, settings: PathwaySettings = S):
+    found = [x for x in pv.evaluate(f, settings) if x.rule_id == rule_id]
+    return found[0] if found else None
+
+
+def confirmed(**kw):
+    """Left leg swelling and a confirmed acute DVT 3 days ago, weight 65 kg, eGFR 80, platelets 200."""
+    kw.setdefault("dvt_diagnoses", [dvt_dx(days=3)])
+    kw.setdefault("weight", [meas("Observation/weight", 65, "kg", days=2)])
+    kw.setdefault("egfr", [meas("Observation/egfr", 80, "mL/min/{1.73_m2}", hours=5)])
+    kw.setdefault("platelets", [meas("Observation/plt", 200, "10*3/uL", hours=5)])
+    return left_swelling(**kw)
+
+
+# -- scope -------------------------------------------------------------------------------------------
+def test_out_of_scope_patient_gets_no_findings_even_with_a_dvt_workup_gap():
+    f = facts(swellings=[swelling(Side.BOTH)], masses=[], pe_diagnoses=[cond("Condition/pe")])
+    assert pv.evaluate(f, S) == []
+
+
+def test_out_of_scope_empty_record():
+    assert pv.evaluate(facts(), S) == []
+
+
+# -- DVT-DUPLEX --------------------------------------------------------------------------------------
+def test_dvt_duplex_fires_for_unilateral_swelling_without_study():
+    x = finding(left_swelling(), "DVT-DUPLEX")
+    assert x.indicator == Indicator.WARNING
+    assert x.values["variant"] == "no-study"
+    assert x.proposals == (CreateOrder("leg-duplex", Side.LEFT),)
+
+
+def test_dvt_duplex_fires_for_a_mass_and_orders_both_legs():
+    f = facts(masses=[mass()], swellings=[swelling(Side.BOTH)])
+    assert finding(f, "DVT-DUPLEX").proposals == (CreateOrder("leg-duplex", Side.BOTH),)
+
+
+def test_dvt_duplex_not_for_bilateral_swelling_without_mass():
+    f = facts(swellings=[swelling(Side.BOTH)], nivl_diagnoses=[cond("Condition/mt")])
+    assert "DVT-DUPLEX" not in ids(f)
+
+
+@pytest.mark.parametrize("f", [excluded(), left_swelling(dvt_diagnoses=[dvt_dx()]), excluded(masses=[mass()])])
+def test_dvt_duplex_silent_once_assessed(f):
+    assert "DVT-DUPLEX" not in ids(f)
+
+
+def test_dvt_duplex_names_a_limited_study_and_suggests_the_complete_one():
+    f = left_swelling(duplex_results=[duplex(extent=DuplexExtent.LIMITED, days=4)])
+    x = finding(f, "DVT-DUPLEX")
+    assert x.values["variant"] == "limited"
+    assert x.values["study_date"] == ago(4).date().isoformat()
+    assert x.values["extent"] == "femoropopliteal"
+    assert x.proposals == (CreateOrder("leg-duplex", Side.LEFT),)
+
+
+def test_dvt_duplex_result_not_coded_suggests_nothing():
+    f = left_swelling(duplex_results=[duplex(ThrombusResult.UNREADABLE, days=3)])
+    x = finding(f, "DVT-DUPLEX")
+    assert x.values["variant"] == "result-not-coded"
+    assert x.values["study_date"] == ago(3).date().isoformat()
+    assert x.proposals == ()
+
+
+def test_dvt_duplex_preliminary_negative_awaits_the_final_report():
+    x = finding(left_swelling(duplex_results=[duplex(status=ResultStatus.PRELIMINARY)]), "DVT-DUPLEX")
+    assert x.values["variant"] == "preliminary" and x.proposals == ()
+
+
+@pytest.mark.parametrize("days, fires", [(90, False), (91, True)])
+def test_dvt_duplex_after_the_negative_study_expires(days, fires):
+    f = left_swelling(swellings=[swelling(days=100)], duplex_results=[duplex(days=days)])
+    x = finding(f, "DVT-DUPLEX")
+    assert (x is not None) is fires
+    if fires:
+        assert x.values["variant"] == "expired"
+
+
+def test_dvt_duplex_after_new_swelling():
+    f = excluded(swellings=[swelling(severity=Severity.MINIMAL, days=10), swelling(days=1, ref="Condition/worse")])
+    x = finding(f, "DVT-DUPLEX")
+    assert x.values["variant"] == "new-swelling"
+    assert x.proposals
+
+
+def test_dvt_duplex_fires_when_reports_unreadable_and_says_so():
+    x = finding(excluded(unreadable=frozenset({"DiagnosticReport"})), "DVT-DUPLEX")
+    assert x.values["reports_unreadable"] == ["DiagnosticReport"]
+
+
+# -- DVT-PELVIC-IMAGING ------------------------------------------------------------------------------
+def test_pelvic_imaging_for_persisting_swelling_suggests_ct_venography():
+    f = excluded(persisting_swelling=[ev("Observation/persist", "persists", ago(1))])
+    x = finding(f, "DVT-PELVIC-IMAGING")
+    assert x.indicator == Indicator.WARNING
+    assert x.values["triggers"] == ["persisting-swelling"]
+    assert x.proposals == (CreateOrder("ct-venography"),)
+
+
+def test_pelvic_imaging_names_the_flat_waveform():
+    waveform = WaveformFact(ev("Observation/cfv", "non-phasic", ago(2)), Waveform.NON_PHASIC, Side.LEFT)
+    x = finding(excluded(cfv_waveforms=[waveform]), "DVT-PELVIC-IMAGING")
+    assert x.values["triggers"] == ["non-phasic-cfv-waveform"]
+
+
+def test_pelvic_imaging_in_pregnancy_is_mr_venography():
+    f = excluded(persisting_swelling=[ev("Observation/p", "persists", ago(1))], pregnancy=[cond("Condition/preg")])
+    x = finding(f, "DVT-PELVIC-IMAGING")
+    assert x.proposals == (CreateOrder("mr-venography"),)
+    assert x.values["variant"] == "pregnancy"
+
+
+def test_pelvic_imaging_and_mass_characterize_share_one_study():
+    f = excluded(masses=[mass()])
+    pelvic_finding = finding(f, "DVT-PELVIC-IMAGING")
+    mass_finding = finding(f, "MASS-CHARACTERIZE")
+    assert pelvic_finding.proposals == (CreateOrder("ct-venography-with-mass"),)
+    assert pelvic_finding.values["triggers"] == ["pelvic-mass"]
+    assert mass_finding.values["variant"] == "combined-with-pelvic-imaging"
+    assert mass_finding.proposals == ()
+
+
+def test_pelvic_imaging_done_but_not_coded_suggests_nothing():
+    f = excluded(masses=[mass()], imaging=[imaging(ImagingKind.CT_VENOGRAPHY_PELVIS, 1)])
+    x = finding(f, "DVT-PELVIC-IMAGING")
+    assert x.values["variant"] == "result-not-coded"
+    assert x.values["study_date"] == ago(1).date().isoformat()
+    assert x.proposals == ()
+
+
+def test_pelvic_imaging_for_confirmed_dvt_with_flat_waveform():
+    waveform = WaveformFact(ev("Observation/cfv", "absent", ago(2)), Waveform.ABSENT, Side.LEFT)
+    assert "DVT-PELVIC-IMAGING" in ids(confirmed(cfv_waveforms=[waveform]))
+    assert "DVT-PELVIC-IMAGING" not in ids(confirmed(cfv_waveforms=[waveform], pelvic_venography=[pelvic(days=1)]))
+    assert "DVT-PELVIC-IMAGING" not in ids(confirmed())
+
+
+def test_pelvic_imaging_silent_when_pelvis_imaged_negative():
+    assert "DVT-PELVIC-IMAGING" not in ids(excluded(masses=[mass()], pelvic_venography=[pelvic(days=1)]))
+
+
+# -- DVT-ANTICOAGULATE -------------------------------------------------------------------------------
+def test_anticoagulate_with_weight_suggests_enoxaparin_every_12_h():
+    x = finding(confirmed(), "DVT-ANTICOAGULATE")
+    assert x.indicator == Indicator.CRITICAL
+    assert x.proposals == (CreateEnoxaparin(70, 2),)
+    assert x.values["preliminary"] is False
+
+
+@pytest.mark.parametrize("weight, dose", [(65, 70), (64.9, 60), (75, 80)])
+def test_anticoagulate_dose_rounding(weight, dose):
+    x = finding(confirmed(weight=[meas("Observation/w", weight, "kg", days=1)]), "DVT-ANTICOAGULATE")
+    assert x.proposals == (CreateEnoxaparin(dose, 2),)
+
+
+@pytest.mark.parametrize("egfr, per_day", [(30, 2), (29.9, 1)])
+def test_anticoagulate_every_24_h_below_egfr_30(egfr, per_day):
+    x = finding(confirmed(egfr=[meas("Observation/egfr", egfr, "mL/min/{1.73_m2}", hours=3)]), "DVT-ANTICOAGULATE")
+    assert x.proposals == (CreateEnoxaparin(70, per_day),)
+    assert x.values["egfr_unknown"] is False
+
+
+def test_anticoagulate_without_weight_gives_no_dose_and_asks():
+    x = finding(confirmed(weight=[]), "DVT-ANTICOAGULATE")
+    assert x.proposals == ()
+    assert x.values["weight_kg"] is None
+
+
+@pytest.mark.parametrize("days, has_dose", [(30, True), (31, False)])
+def test_anticoagulate_weight_window(days, has_dose):
+    x = finding(confirmed(weight=[meas("Observation/w", 80, "kg", days=days)]), "DVT-ANTICOAGULATE")
+    assert bool(x.proposals) is has_dose
+
+
+def test_anticoagulate_renal_function_unknown_still_doses_every_12_h():
+    x = finding(confirmed(egfr=[]), "DVT-ANTICOAGULATE")
+    assert x.values["egfr_unknown"] is True
+    assert x.proposals == (CreateEnoxaparin(70, 2),)
+
+
+def test_anticoagulate_preliminary_positive():
+    f = confirmed(dvt_diagnoses=[], duplex_results=[duplex(ThrombusResult.PRESENT, status=ResultStatus.PRELIMINARY)])
+    assert finding(f, "DVT-ANTICOAGULATE").values["preliminary"] is True
+
+
+def test_anticoagulate_for_acute_pe_alone_in_scope():
+    f = confirmed(dvt_diagnoses=[], pe_diagnoses=[cond("Condition/pe")], duplex_results=[duplex()])
+    x = finding(f, "DVT-ANTICOAGULATE")
+    assert x.values["acute_pe"] is True and x.values["dvt_confirmed"] is False
+
+
+def test_anticoagulate_silent_on_treatment_dose():
+    f = confirmed(medications=[med("enoxaparin", DrugClass.LMWH, dose=60, per_day=2)])
+    assert "DVT-ANTICOAGULATE" not in ids(f)
+    assert "DVT-ANTICOAGULATE" not in ids(confirmed(medications=[med("apixaban", dose=5, per_day=2)]))
+
+
+def test_anticoagulate_names_a_prophylactic_dose():
+    f = confirmed(medications=[med("enoxaparin", DrugClass.LMWH, dose=40, per_day=1)])
+    x = finding(f, "DVT-ANTICOAGULATE")
+    assert x.values["below_treatment"] == ["enoxaparin"]
+
+
+def test_anticoagulate_names_an_unknown_dose():
+    x = finding(confirmed(medications=[med("enoxaparin", DrugClass.LMWH)]), "DVT-ANTICOAGULATE")
+    assert x.values["below_treatment"] == ["enoxaparin"]
+
+
+def test_anticoagulate_still_fires_when_medications_are_unreadable():
+    x = finding(confirmed(unreadable=frozenset({"MedicationRequest"})), "DVT-ANTICOAGULATE")
+    assert x.values["medications_unknown"] is True
+
+
+def test_anticoagulate_with_hit_suggests_no_enoxaparin():
+    x = finding(confirmed(hit=[cond("Condition/hit")]), "DVT-ANTICOAGULATE")
+    assert x.values["hit"] is True and x.proposals == ()
+
+
+@pytest.mark.parametrize("platelets, fires, caution", [
+    (24.9, False, None), (25, True, 25), (50, True, 50), (50.1, True, None)])
+def test_anticoagulate_platelet_thresholds(platelets, fires, caution):
+    x = finding(confirmed(platelets=[meas("Observation/plt", platelets, "10*3/uL", hours=2)]), "DVT-ANTICOAGULATE")
+    assert (x is not None) is fires
+    if fires:
+        assert x.values["platelet_caution"] == caution
+
+
+def test_missing_platelet_count_is_not_a_contraindication():
+    x = finding(confirmed(platelets=[]), "DVT-ANTICOAGULATE")
+    assert x.values["platelets_unknown"] is True
+
+
+@pytest.mark.parametrize("days, fires", [(30, False), (31, True)])
+def test_anticoagulate_bleeding_window(days, fires):
+    f = confirmed(bleeding=[cond("Condition/gi-bleed", days=days, kind="bleeding")])
+    assert ("DVT-ANTICOAGULATE" in ids(f)) is fires
+
+
+# -- DVT-IVC-FILTER-OPTION ---------------------------------------------------------------------------
+def test_ivc_filter_when_anticoagulation_contraindicated():
+    x = finding(confirmed(bleeding=[cond("Condition/bleed", kind="bleeding", display="GI bleeding")]), "DVT-IVC-FILTER-OPTION")
+    assert x.indicator == Indicator.WARNING
+    assert x.values["contraindications"] == ["GI bleeding"]
+
+
+def test_ivc_filter_for_low_platelets():
+    f = confirmed(platelets=[meas("Observation/plt", 20, "10*3/uL", hours=2)])
+    assert "DVT-IVC-FILTER-OPTION" in ids(f)
+
+
+def test_ivc_filter_not_for_isolated_calf_dvt():
+    f = confirmed(dvt_diagnoses=[dvt_dx(distal=True)], bleeding=[cond("Condition/bleed")])
+    assert "DVT-IVC-FILTER-OPTION" not in ids(f)
+
+
+def test_ivc_filter_not_without_contraindication():
+    assert "DVT-IVC-FILTER-OPTION" not in ids(confirmed())
+
+
+def test_ivc_filter_for_acute_pe_with_contraindication():
+    f = confirmed(dvt_diagnoses=[dvt_dx(distal=True)], pe_diagnoses=[cond("Condition/pe")], bleeding=[cond("Condition/b")])
+    assert "DVT-IVC-FILTER-OPTION" in ids(f)
+
+
+# -- DVT-THROMBOLYSIS-OPTION -------------------------------------------------------------------------
+def _hypotensive(**kw):
+    kw.setdefault("phlegmasia", [cond("Condition/phlegmasia", days=1)])
+    kw.setdefault("systolic_bp", [meas("Observation/bp1", 80, "mm[Hg]", minutes=40),
+                                  meas("Observation/bp2", 82, "mm[Hg]", minutes=20)])
+    return confirmed(**kw)
+
+
+def test_thrombolysis_option_for_phlegmasia_with_severe_hypotension():
+    x = finding(_hypotensive(), "DVT-THROMBOLYSIS-OPTION")
+    assert x.indicator == Indicator.CRITICAL
+    assert x.values["hemorrhage_risk_pct"] == 8
+
+
+@pytest.mark.parametrize("change", [
+    {"systolic_bp": []},
+    {"systolic_bp": [meas("Observation/bp1", 80, "mm[Hg]", minutes=30), meas("Observation/bp2", 80, "mm[Hg]", minutes=16)]},
+    {"phlegmasia": []},
+    {"phlegmasia": [cond("Condition/ph", days=8)]},
+    {"bleeding": [cond("Condition/bleed")]},
+    {"hemorrhagic_shock": [cond("Condition/hshock", days=1)]},
+])
+def test_thrombolysis_option_silent(change):
+    assert "DVT-THROMBOLYSIS-OPTION" not in ids(_hypotensive(**change))
+
+
+def test_thrombolysis_option_needs_a_confirmed_dvt():
+    f = _hypotensive(dvt_diagnoses=[], duplex_results=[duplex()])
+    assert "DVT-THROMBOLYSIS-OPTION" not in ids(f)
+
+
+def test_thrombolysis_literal_g10_is_a_setting():
+    relaxed = PathwaySettings(thrombolysis_requires_hypotension=False)
+    assert "DVT-THROMBOLYSIS-OPTION" in ids(_hypotensive(systolic_bp=[]), relaxed)
+
+
+# -- MASS-CHARACTERIZE / MASS-EXTRINSIC --------------------------------------------------------------
+def test_mass_characterize_suggests_contrast_ct():
+    x = finding(left_swelling(masses=[mass()]), "MASS-CHARACTERIZE")
+    assert x.indicator == Indicator.WARNING
+    assert x.proposals == (CreateOrder("contrast-ct"),)
+
+
+def test_mass_characterize_in_pregnancy_suggests_mri():
+    x = finding(left_swelling(masses=[mass()], pregnancy=[cond("Condition/preg")]), "MASS-CHARACTERIZE")
+    assert x.proposals == (CreateOrder("mri-pelvis"),)
+
+
+@pytest.mark.parametrize("before, fires", [(14, False), (15, True)])
+def test_mass_characterize_imaging_lookback(before, fires):
+    f = left_swelling(masses=[mass(days=20)], imaging=[imaging(ImagingKind.CONTRAST_CT_MRI_ABDOMEN_PELVIS, 20 + before)])
+    assert ("MASS-CHARACTERIZE" in ids(f)) is fires
+
+
+def test_mass_characterize_silent_when_imaging_data_unreadable():
+    assert "MASS-CHARACTERIZE" not in ids(left_swelling(masses=[mass()], unreadable=frozenset({"Procedure"})))
+
+
+@pytest.mark.parametrize("nature", [MassNature.MALIGNANCY, MassNature.ABSCESS, MassNature.DISC_BULGE])
+def test_mass_extrinsic(nature):
+    x = finding(excluded(masses=[mass(nature=nature)], pelvic_venography=[pelvic(days=1)]), "MASS-EXTRINSIC")
+    assert x.indicator == Indicator.WARNING
+    assert x.values["nature"] == nature.value
+
+
+def test_mass_extrinsic_silent_for_non_compressive_mass():
+    f = excluded(masses=[mass(nature=MassNature.NON_COMPRESSIVE)], pelvic_venography=[pelvic(days=1)])
+    assert "MASS-EXTRINSIC" not in ids(f)
+
+
+# -- NIVL-WORKUP -------------------------------------------------------------------------------------
+def test_nivl_workup_after_dvt_excluded():
+    x = finding(excluded(), "NIVL-WORKUP")
+    assert x.indicator == Indicator.INFO
+    assert x.values["left_sided"] is True
+    assert x.values["ivus_step"] is True
+    assert x.values["ask_severity"] is False
+
+
+def test_nivl_workup_right_side_is_not_called_left_sided():
+    f = excluded(swellings=[swelling(Side.RIGHT)], duplex_results=[duplex(side=Side.RIGHT)])
+    assert finding(f, "NIVL-WORKUP").values["left_sided"] is False
+
+
+def test_nivl_workup_asks_for_severity_when_unknown():
+    f = excluded(swellings=[swelling(severity=Severity.UNKNOWN)])
+    assert finding(f, "NIVL-WORKUP").values["ask_severity"] is True
+
+
+def test_nivl_workup_omits_ivus_step_once_ivus_exists():
+    f = excluded(ivus_stenosis=[meas("Observation/ivus", None, "ratio")])
+    assert finding(f, "NIVL-WORKUP").values["ivus_step"] is False
+
+
+@pytest.mark.parametrize("f", [left_swelling(), nivl_confirmed()])
+def test_nivl_workup_silent_unless_excluded_and_unknown(f):
+    assert "NIVL-WORKUP" not in ids(f)
+
+
+# -- NIVL-OTHER-CAUSES -------------------------------------------------------------------------------
+def test_other_causes_names_each_cause():
+    f = excluded(
+        edema_causes=[cond("Condition/hf", kind=EdemaCauseKind.HEART_FAILURE.value, display="Heart failure")],
+        albumin=[meas("Observation/alb", 2.1, "g/dL", days=5)],
+    )
+    x = finding(f, "NIVL-OTHER-CAUSES")
+    assert x.indicator == Indicator.WARNING
+    assert [(c["kind"], c["ref"]) for c in x.values["causes"]] == [
+        ("heart-failure", "Condition/hf"), ("hypoalbuminemia", "Observation/alb")]
+
+
+@pytest.mark.parametrize("albumin, fires", [(2.5, False), (2.49, True)])
+def test_other_causes_albumin_boundary(albumin, fires):
+    f = excluded(albumin=[meas("Observation/alb", albumin, "g/dL", days=5)])
+    assert ("NIVL-OTHER-CAUSES" in ids(f)) is fires
+
+
+@pytest.mark.parametrize("protein, fires", [(5.0, False), (4.99, True)])
+def test_other_causes_protein_boundary(protein, fires):
+    f = excluded(total_protein=[meas("Observation/tp", protein, "g/dL", days=5)])
+    assert ("NIVL-OTHER-CAUSES" in ids(f)) is fires
+
+
+def test_other_causes_needs_dvt_excluded():
+    f = left_swelling(edema_causes=[cond("Condition/hf", kind="heart-failure")])
+    assert "NIVL-OTHER-CAUSES" not in ids(f)
+
+
+# -- NIVL-BILATERAL-EDEMA ----------------------------------------------------------------------------
+def test_bilateral_edema_with_compression_diagnosis():
+    f = facts(swellings=[swelling(Side.BOTH)], nivl_diagnoses=[cond("Condition/mt")])
+    assert finding(f, "NIVL-BILATERAL-EDEMA").indicator == Indicator.WARNING
+
+
+def test_bilateral_edema_with_dvt_excluded():
+    f = facts(swellings=[swelling(Side.BOTH)], masses=[mass()], duplex_results=[duplex(side=Side.BOTH)],
+              pelvic_venography=[pelvic(days=1)])
+    assert "NIVL-BILATERAL-EDEMA" in ids(f)
+
+
+def test_bilateral_edema_silent_when_nivl_not_considered():
+    f = facts(swellings=[swelling(Side.BOTH)], masses=[mass()])
+    assert "NIVL-BILATERAL-EDEMA" not in ids(f)
+
+
+def test_unilateral_edema_is_not_bilateral():
+    assert "NIVL-BILATERAL-EDEMA" not in ids(nivl_confirmed())
+
+
+# -- NIVL-CT-NOT-DIAGNOSTIC / NIVL-IVUS-REQUIRED ----------------------------------------------------
+def _ct(**kw):
+    kw.setdefault("ct_compression", [meas("Observation/ct", 55, "%", days=3)])
+    return excluded(**kw)
+
+
+def test_ct_not_diagnostic_for_a_candidate_suggests_venography_ivus():
+    x = finding(_ct(), "NIVL-CT-NOT-DIAGNOSTIC")
+    assert x.indicator == Indicator.WARNING
+    assert x.values["ct_percent"] == 55
+    assert x.proposals == (CreateOrder("venography-ivus", Side.LEFT),)
+
+
+@pytest.mark.parametrize("change", [
+    {"swellings": [swelling(severity=Severity.MINIMAL)]},
+    {"edema_causes": [cond("Condition/hf", kind="heart-failure")]},
+    {"duplex_results": []},
+    {"unreadable": frozenset({"MedicationRequest"})},
+])
+def test_ct_not_diagnostic_suggests_nothing_for_a_non_candidate(change):
+    x = finding(_ct(**change), "NIVL-CT-NOT-DIAGNOSTIC")
+    assert x is not None and x.proposals == ()
+
+
+def test_ct_not_diagnostic_silent_once_ivus_exists():
+    assert "NIVL-CT-NOT-DIAGNOSTIC" not in ids(_ct(imaging=[imaging(ImagingKind.IVUS, 1)]))
+
+
+def test_ct_not_diagnostic_silent_when_ivus_data_unreadable():
+    assert "NIVL-CT-NOT-DIAGNOSTIC" not in ids(_ct(unreadable=frozenset({"Procedure"})))
+
+
+def test_ivus_required_for_compression_diagnosis_without_ivus():
+    x = finding(excluded(nivl_diagnoses=[cond("Condition/mt")]), "NIVL-IVUS-REQUIRED")
+    assert x.indicator == Indicator.WARNING
+    assert x.proposals == (CreateOrder("venography-ivus", Side.LEFT),)
+
+
+def test_ivus_required_with_pelvic_imaging_pending():
+    f = excluded(nivl_diagnoses=[cond("Condition/mt")], persisting_swelling=[ev("Observation/p", "p", ago(1))])
+    assert "NIVL-IVUS-REQUIRED" in ids(f)
+
+
+@pytest.mark.parametrize("f", [
+    left_swelling(nivl_diagnoses=[cond("Condition/mt")]),  # DVT unassessed
+    confirmed(nivl_diagnoses=[cond("Condition/mt")]),  # DVT confirmed
+    _ct(nivl_diagnoses=[cond("Condition/mt")]),  # NIVL-CT-NOT-DIAGNOSTIC speaks instead
+    excluded(nivl_diagnoses=[cond("Condition/mt")], unreadable=frozenset({"ImagingStudy"})),  # IVUS unknown
+    nivl_confirmed(),  # IVUS on record
+])
+def test_ivus_required_silent(f):
+    assert "NIVL-IVUS-REQUIRED" not in ids(f)
+
+
+def test_ct_rule_takes_over_from_ivus_required():
+    assert "NIVL-CT-NOT-DIAGNOSTIC" in ids(_ct(nivl_diagnoses=[cond("Condition/mt")]))
+
+
+# -- NIVL-STENT-CANDIDATE ----------------------------------------------------------------------------
+def test_stent_candidate_with_sizing():
+    x = finding(nivl_confirmed(), "NIVL-STENT-CANDIDATE")
+    assert x.indicator == Indicator.INFO
+    assert x.values["reference_mm"] == 14
+    assert (x.values["diameter_min_mm"], x.values["diameter_max_mm"]) == (15, 18)
+    assert x.values["min_length_mm"] == 60
+
+
+@pytest.mark.parametrize("ivus, fires", [(61.0, False), (61.1, True)])
+def test_stent_candidate_ivus_boundary(ivus, fires):
+    assert ("NIVL-STENT-CANDIDATE" in ids(nivl_confirmed(ivus=ivus))) is fires
+
+
+@pytest.mark.parametrize("change", [
+    {"stents": [stent(100)]},
+    {"swellings": [swelling(Side.LEFT), swelling(Side.RIGHT, ref="Condition/r")]},
+    {"swellings": [swelling(severity=Severity.MINIMAL)]},
+    {"swellings": [swelling(severity=Severity.UNKNOWN)]},
+    {"edema_causes": [cond("Condition/ckd", kind="renal-disease")]},
+    {"albumin": [meas("Observation/alb", None, "mmol/L", days=2)]},
+    {"masses": [mass()], "pelvic_venography": [pelvic(days=1, method="mr-venography")]},
+    {"masses": [mass()], "pelvic_venography": [pelvic(days=1)], "unreadable": frozenset({"ImagingStudy"})},
+])
+def test_stent_candidate_silent(change):
+    assert "NIVL-STENT-CANDIDATE" not in ids(nivl_confirmed(**change))
+
+
+def test_stent_candidate_with_scrotal_edema_and_mild_swelling():
+    f = nivl_confirmed(swellings=[swelling(severity=Severity.MINIMAL)], genital_edema=[cond("Condition/scrotal")])
+    assert "NIVL-STENT-CANDIDATE" in ids(f)
+
+
+def test_stent_candidate_asks_to_confirm_an_imaged_mass_of_unknown_nature():
+    f = nivl_confirmed(masses=[mass(days=20)], pelvic_venography=[pelvic(days=1)])
+    x = finding(f, "NIVL-STENT-CANDIDATE")
+    assert x.values["mass_ref"] == "Condition/mass"
+    assert x.values["mass_imaged_date"] == ago(1).date().isoformat()
+
+
+def test_stent_candidate_without_reference_diameter():
+    x = finding(nivl_confirmed(eiv_reference_diameter=[]), "NIVL-STENT-CANDIDATE")
+    assert x.values["reference_mm"] is None and "diameter_min_mm" not in x.values
+
+
+# -- NIVL-BELOW-THRESHOLD / DYNAMIC / MINIMAL --------------------------------------------------------
+@pytest.mark.parametrize("ivus, fires", [(61.0, True), (61.1, False)])
+def test_below_threshold_boundary(ivus, fires):
+    x = finding(nivl_confirmed(ivus=ivus), "NIVL-BELOW-THRESHOLD")
+    assert (x is not None) is fires
+    if fires:
+        assert x.indicator == Indicator.INFO and x.values["ivus_percent"] == 61.0
+
+
+def test_below_threshold_fires_whatever_the_dvt_axis():
+    assert "NIVL-BELOW-THRESHOLD" in ids(nivl_confirmed(ivus=40, duplex_results=[]))
+
+
+def test_dynamic_lesion():
+    f = nivl_confirmed(lesion_behavior=[(ev("Observation/beh", "dynamic", ago(1)), LesionBehavior.DYNAMIC)])
+    x = finding(f, "NIVL-DYNAMIC-LESION")
+    assert x.indicator == Indicator.WARNING
+    assert "NIVL-STENT-CANDIDATE" not in ids(f)
+
+
+def test_fixed_lesion_is_not_dynamic():
+    f = nivl_confirmed(lesion_behavior=[(ev("Observation/beh", "fixed", ago(1)), LesionBehavior.FIXED)])
+    assert "NIVL-DYNAMIC-LESION" not in ids(f)
+
+
+def test_minimal_symptoms():
+    x = finding(nivl_confirmed(swellings=[swelling(severity=Severity.MINIMAL)]), "NIVL-MINIMAL-SYMPTOMS")
+    assert x.indicator == Indicator.INFO and x.values["symptoms"] == "minimal"
+
+
+def test_no_symptoms_is_prophylaxis():
+    f = nivl_confirmed(swellings=[])
+    a = assess(f, S)
+    assert a.dvt_axis == "excluded"  # the study has no side and the patient no swelling: it speaks for "the leg"
+    assert finding(f, "NIVL-MINIMAL-SYMPTOMS").values["symptoms"] == "none"
+
+
+def test_significant_symptoms_are_not_minimal():
+    assert "NIVL-MINIMAL-SYMPTOMS" not in ids(nivl_confirmed())
+
+
+# -- POST-STENT-FOLLOWUP -----------------------------------------------------------------------------
+def _stented(days_since_stent, imaging_days_ago=None, **kw):
+    kw["stents"] = [stent(days_since_stent)]
+    if imaging_days_ago is not None:
+        kw["imaging"] = [imaging(ImagingKind.ILIOCAVAL_DUPLEX, imaging_days_ago)]
+    return left_swelling(duplex_results=[duplex()], **kw)
+
+
+@pytest.mark.parametrize("days, fires", [(30, False), (31, True)])
+def test_first_surveillance_study_within_30_days(days, fires):
+    x = finding(_stented(days), "POST-STENT-FOLLOWUP")
+    assert (x is not None) is fires
+    if fires:
+        assert x.values["due_day"] == 30
+        assert x.proposals == (CreateOrder("iliocaval-duplex"),)
+
+
+@pytest.mark.parametrize("days, fires", [(182, False), (183, True)])
+def test_six_month_study(days, fires):
+    # Imaged on day 20 after the stent: the 30-day study is done, the 6-month one is due by day 182.
+    assert ("POST-STENT-FOLLOWUP" in ids(_stented(days, days - 20))) is fires
+
+
+@pytest.mark.parametrize("days, fires", [(365, False), (366, True)])
+def test_twelve_month_study(days, fires):
+    assert ("POST-STENT-FOLLOWUP" in ids(_stented(days, days - 180))) is fires
+
+
+@pytest.mark.parametrize("days, fires", [(730, False), (731, True)])
+def test_then_yearly(days, fires):
+    assert ("POST-STENT-FOLLOWUP" in ids(_stented(days, days - 360))) is fires
+
+
+def test_recent_imaging_keeps_surveillance_quiet():
+    assert "POST-STENT-FOLLOWUP" not in ids(_stented(400, 10))
+
+
+def test_leg_duplex_is_not_stent_surveillance():
+    f = _stented(100)
+    f.imaging.append(imaging(ImagingKind.LEG_DUPLEX, 5))
+    assert "POST-STENT-FOLLOWUP" in ids(f)
+
+
+def test_surveillance_not_claimed_when_imaging_unreadable():
+    assert "POST-STENT-FOLLOWUP" not in ids(_stented(100, unreadable=frozenset({"ImagingStudy"})))
+
+
+def test_surveillance_schedule_is_configurable():
+    s = PathwaySettings(stent_followup_schedule_days=(14, 90, 365))
+    assert "POST-STENT-FOLLOWUP" in ids(_stented(15), s)
+
+
+# -- POST-STENT-ANTITHROMBOTIC -----------------------------------------------------------------------
+def test_antithrombotic_after_nivl_stent():
+    f = facts(stents=[stent(100)], medications=[med("clopidogrel", DrugClass.ANTIPLATELET)])
+    x = finding(f, "POST-STENT-ANTITHROMBOTIC")
+    assert x.indicator == Indicator.INFO
+    assert x.values["medications"] == ["clopidogrel"]
+
+
+def test_antithrombotic_reason_naming_the_stent_still_fires():
+    m = med("apixaban", reason_codes=("http://hl7.org/fhir/sid/icd-10-cm|Z95.828",), reason_text="iliac vein stent")
+    assert "POST-STENT-ANTITHROMBOTIC" in ids(facts(stents=[stent(100)], medications=[m]))
+
+
+@pytest.mark.parametrize("change", [
+    {"medications": [med("aspirin", DrugClass.ANTIPLATELET, reason_codes=("http://hl7.org/fhir/sid/icd-10-cm|I25.10",))]},
+    {"medications": [med("apixaban", reason_text="atrial fibrillation")]},
+    {"medications": [med("aspirin", DrugClass.ANTIPLATELET)], "other_antithrombotic_indications": [cond("Condition/af")]},
+    {"medications": [med("aspirin", DrugClass.ANTIPLATELET)], "vte_history": [cond("Condition/z86", active=False)]},
+    {"medications": []},
+    {"medications": [med("aspirin", DrugClass.ANTIPLATELET)], "unreadable": frozenset({"Condition"})},
+])
+def test_antithrombotic_silent(change):
+    assert "POST-STENT-ANTITHROMBOTIC" not in ids(facts(stents=[stent(100)], **change))
+
+
+# -- ordering and catalogue --------------------------------------------------------------------------
+def test_findings_come_in_pathway_order():
+    f = confirmed(masses=[mass()], stents=[stent(100)])
+    found = ids(f)
+    assert found == sorted(found, key=pv.PATHWAY_ORDER.__getitem__)
+    assert found[:2] == ["DVT-ANTICOAGULATE", "MASS-CHARACTERIZE"]
+
+
+def test_every_rule_function_is_named_for_its_rule_and_cites_the_guideline():
+    catalogue = {r.rule_id: r for r in pv.RULES}
+    assert [rule_id for rule_id, _ in pv.RULE_FUNCTIONS] == [r.rule_id for r in pv.RULES]
+    for rule_id, function in pv.RULE_FUNCTIONS:
+        assert function.__name__ == rule_id.lower().replace("-", "_")
+        assert set(catalogue[rule_id].guideline_lines) <= cited_lines(function.__doc__), rule_id
+
+
+def cited_lines(docstring: str) -> set[int]:
+    """Guideline lines a docstring cites: "G:8", "G:24-29"."""
+    lines: set[int] = set()
+    for first, last in re.findall(r"G:(\d+)(?:-(\d+))?", docstring):
+        lines.update(range(int(first), int(last or first) + 1))
+    return lines
+
+
+def test_catalogue_thresholds_are_settings():
+    fields = set(PathwaySettings.__dataclass_fields__)
+    for rule in pv.RULES:
+        assert rule.hook == "patient-view"
+        assert set(rule.thresholds) <= fields, rule.rule_id
+
+
+@pytest.mark.parametrize("module", ["assessment", "axes", "dosing", "patient_view", "guideline"])
+def test_pathway_modules_import_no_web_http_or_fhir_models(module):
+    import ast
+    from pathlib import Path
+
+    import cds_service.pathway as package
+
+    source = (Path(package.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    forbidden = {name for name in imported if name.split(".")[0] in ("flask", "requests") or name.startswith("fhir.resources")}
+    assert not forbidden, forbidden

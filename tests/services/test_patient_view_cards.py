@@ -1,0 +1,326 @@
+"""Patient-view cards: CDS Hooks invariants, specific summaries, rule topic and page, valid FHIR suggestions."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from cds_service.fhir.valuesets import load_value_sets
+from cds_service.pathway.facts import (
+    ClinicalFacts,
+    ConditionFact,
+    DrugClass,
+    DuplexExtent,
+    DvtDiagnosis,
+    Evidence,
+    MassFact,
+    MassNature,
+    Measurement,
+    Medication,
+    ResultStatus,
+    Severity,
+    Side,
+    StentRecord,
+    Swelling,
+    ThrombusResult,
+    Verification,
+    VenousStudy,
+)
+from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder
+from cds_service.pathway.patient_view import RULES, evaluate
+from cds_service.pathway.settings import PathwaySettings
+from cds_service.protocol.cards import RULES_SYSTEM, response_json
+from cds_service.services import patient_view as service
+from cds_service.services.base import PatientRecord, HookCall
+from cds_service.services.suggested_orders import medication_request, service_request, suggestion
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+S = PathwaySettings()
+BASE = "https://cds.example.test"
+
+
+def rule_url(rule_id: str) -> str:
+    return f"{BASE}/rules/{rule_id}"
+
+
+def ago(days=0.0, hours=0.0) -> datetime:
+    return NOW - timedelta(days=days, hours=hours)
+
+
+def ev(ref, display="", days=0.0):
+    return Evidence(ref, display or ref, ago(days))
+
+
+def confirmed_dvt_with_mass() -> ClinicalFacts:
+    return ClinicalFacts(
+        now=NOW,
+        swellings=[Swelling(ev("Condition/sw", "Swelling of left lower limb", 5), Side.LEFT, Severity.SIGNIFICANT, ago(5))],
+        masses=[MassFact(ev("Condition/mass", "Pelvic mass", 6), ago(6))],
+        dvt_diagnoses=[DvtDiagnosis(ev("Condition/dvt", "Acute DVT of left femoral vein", 1), True,
+                                    Verification.CONFIRMED, Side.LEFT, False, False)],
+        weight=[Measurement(ev("Observation/w", "Body weight 65 kg", 1), 65, "kg")],
+        stents=[StentRecord(ev("Procedure/stent", "Iliac vein stent", 200), ago(200))],
+    )
+
+
+def every_rule_facts() -> list[ClinicalFacts]:
+    """Scenarios that between them fire every patient-view rule."""
+    swelling = Swelling(ev("Condition/sw", "Swelling of left lower limb", 10), Side.LEFT, Severity.SIGNIFICANT, ago(10))
+    negative = VenousStudy(ev("DiagnosticReport/dx", "Duplex", 2), ThrombusResult.ABSENT, ResultStatus.FINAL, Side.LEFT,
+                           DuplexExtent.WHOLE_LEG)
+    confirmed = confirmed_dvt_with_mass()
+    bleeding = ClinicalFacts(
+        now=NOW, swellings=[swelling],
+        dvt_diagnoses=confirmed.dvt_diagnoses,
+        bleeding=[ConditionFact(ev("Condition/bleed", "Gastrointestinal hemorrhage", 3), True, Verification.CONFIRMED)],
+    )
+    lysis = ClinicalFacts(
+        now=NOW, swellings=[swelling], dvt_diagnoses=confirmed.dvt_diagnoses,
+        phlegmasia=[ConditionFact(ev("Condition/pcd", "Phlegmasia cerulea dolens", 1), True, Verification.CONFIRMED)],
+        medications=[Medication(ev("MedicationRequest/ne", "norepinephrine"), DrugClass.VASOPRESSOR, "norepinephrine")],
+    )
+    pelvic = ClinicalFacts(now=NOW, swellings=[swelling], duplex_results=[negative], masses=confirmed.masses)
+    extrinsic = ClinicalFacts(
+        now=NOW, swellings=[swelling], duplex_results=[negative],
+        masses=[MassFact(ev("Condition/mass", "Pelvic mass", 6), ago(6), MassNature.MALIGNANCY, ev("Condition/lymphoma", "Lymphoma"))],
+    )
+    workup = ClinicalFacts(
+        now=NOW,
+        swellings=[Swelling(ev("Condition/sw2", "Swelling both legs", 10), Side.BOTH, Severity.UNKNOWN, ago(10))],
+        duplex_results=[replace(negative, side=Side.BOTH)],
+        nivl_diagnoses=[ConditionFact(ev("Condition/mt", "May-Thurner"), True, Verification.CONFIRMED)],
+        edema_causes=[ConditionFact(ev("Condition/hf", "Heart failure"), True, Verification.CONFIRMED, kind="heart-failure")],
+        ct_compression=[Measurement(ev("Observation/ct", "CT compression 55 %"), 55, "%")],
+    )
+    ivus_required = ClinicalFacts(now=NOW, swellings=[swelling], duplex_results=[negative],
+                                  nivl_diagnoses=workup.nivl_diagnoses)
+    candidate = ClinicalFacts(
+        now=NOW, swellings=[swelling], duplex_results=[negative],
+        ivus_stenosis=[Measurement(ev("Observation/ivus", "IVUS 72 %"), 72, "%")],
+        eiv_reference_diameter=[Measurement(ev("Observation/eiv", "EIV 13 mm"), 13, "mm")],
+    )
+    below = ClinicalFacts(
+        now=NOW, swellings=[Swelling(ev("Condition/sw", "Swelling", 10), Side.LEFT, Severity.MINIMAL, ago(10))],
+        duplex_results=[negative],
+        ivus_stenosis=[Measurement(ev("Observation/ivus", "IVUS 61 %"), 61, "%")],
+        lesion_behavior=[],
+    )
+    minimal = ClinicalFacts(
+        now=NOW, swellings=below.swellings, duplex_results=[negative], ivus_stenosis=candidate.ivus_stenosis,
+    )
+    from cds_service.pathway.facts import LesionBehavior
+
+    dynamic = ClinicalFacts(now=NOW, swellings=[swelling], duplex_results=[negative],
+                            lesion_behavior=[(ev("Observation/beh", "dynamic"), LesionBehavior.DYNAMIC)])
+    stented = ClinicalFacts(
+        now=NOW, stents=[StentRecord(ev("Procedure/stent", "Iliac vein stent", 200), ago(200))],
+        medications=[Medication(ev("MedicationRequest/asa", "aspirin 81 mg"), DrugClass.ANTIPLATELET, "aspirin")],
+    )
+    unassessed = ClinicalFacts(now=NOW, swellings=[swelling])
+    return [confirmed, bleeding, lysis, pelvic, extrinsic, workup, ivus_required, candidate, below, minimal, dynamic,
+            stented, unassessed]
+
+
+def all_cards():
+    cards = []
+    for facts in every_rule_facts():
+        cards += service.render_cards(evaluate(facts, S), "p1", rule_url, S)
+    return cards
+
+
+def test_the_scenarios_cover_every_rule():
+    assert {card.rule_id for card in all_cards()} == {rule.rule_id for rule in RULES}
+
+
+@pytest.mark.parametrize("card", all_cards(), ids=lambda c: c.rule_id)
+def test_card_invariants(card):
+    body = card.to_json()  # raises on any CDS Hooks invariant
+    assert len(body["summary"]) < 140
+    assert body["source"]["topic"] == {"system": RULES_SYSTEM, "code": card.rule_id,
+                                       "display": service.RULE_INFO[card.rule_id].title}
+    assert body["source"]["url"] == f"{BASE}/rules/{card.rule_id}"
+    assert body["source"]["label"]
+    if body["indicator"] in ("warning", "critical"):
+        assert body["overrideReasons"]
+    else:
+        assert "overrideReasons" not in body
+    assert "**Guideline**" in body["detail"]
+    for line in service.RULE_INFO[card.rule_id].guideline_lines:
+        assert f"(G:{line})" in body["detail"]
+
+
+@pytest.mark.parametrize("card", [c for c in all_cards() if c.suggestions], ids=lambda c: c.rule_id)
+def test_suggestions_are_valid_fhir(card):
+    for s in card.to_json()["suggestions"]:
+        for action in s["actions"]:
+            assert action["type"] == "create"
+            resource = action["resource"]
+            model = MedicationRequest if resource["resourceType"] == "MedicationRequest" else ServiceRequest
+            model.model_validate(resource)
+            assert resource["status"] == "draft" and resource["intent"] == "order"
+            assert resource["subject"] == {"reference": "Patient/p1"}
+
+
+def test_cards_in_urgency_then_pathway_order():
+    cards = service.render_cards(evaluate(confirmed_dvt_with_mass(), S), "p1", rule_url, S)
+    assert [(c.indicator, c.rule_id) for c in cards] == [
+        ("critical", "DVT-ANTICOAGULATE"),
+        ("warning", "MASS-CHARACTERIZE"),
+        ("info", "POST-STENT-FOLLOWUP"),
+    ]
+
+
+def test_anticoagulate_card_names_dose_and_facts():
+    card = service.render_cards(evaluate(confirmed_dvt_with_mass(), S), "p1", rule_url, S)[0]
+    assert card.summary == "DVT confirmed: start enoxaparin 70 mg SC every 12 h now"
+    assert "`Condition/dvt`" in card.detail and "`Observation/w`" in card.detail
+    assert "check it before the second dose" in card.detail
+    assert "obtain one" in card.detail  # no platelet count
+    med = card.suggestions[0].actions[0].resource
+    assert med["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 70
+    assert [c["code"] for c in med["medicationCodeableConcept"]["coding"]] == ["67108"]
+
+
+def test_preliminary_positive_card_says_preliminary():
+    facts = confirmed_dvt_with_mass()
+    facts.dvt_diagnoses = []
+    facts.duplex_results = [VenousStudy(ev("DiagnosticReport/d", "Duplex", 1), ThrombusResult.PRESENT,
+                                        ResultStatus.PRELIMINARY, Side.LEFT)]
+    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    assert "preliminary" in card.summary
+
+
+def test_limited_study_card_text():
+    facts = ClinicalFacts(
+        now=NOW,
+        swellings=[Swelling(ev("Condition/sw", "Swelling", 10), Side.LEFT, Severity.SIGNIFICANT, ago(10))],
+        duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
+                                    Side.LEFT, DuplexExtent.LIMITED)],
+    )
+    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    assert card.summary.startswith(f"Study of {ago(3).date().isoformat()} covered only the femoropopliteal segments")
+    resource = card.suggestions[0].actions[0].resource
+    assert [c["code"] for c in resource["code"]["coding"]] == ["39432-0", "93971"]
+
+
+def test_not_coded_duplex_card_suggests_nothing():
+    facts = ClinicalFacts(
+        now=NOW,
+        swellings=[Swelling(ev("Condition/sw", "Swelling", 10), Side.LEFT, Severity.SIGNIFICANT, ago(10))],
+        duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.UNREADABLE, ResultStatus.FINAL,
+                                    Side.LEFT)],
+    )
+    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    assert f"Duplex of {ago(3).date().isoformat()}: result not coded, review the report" in card.summary
+    assert card.suggestions == []
+
+
+@pytest.mark.parametrize("side, says_left", [(Side.LEFT, True), (Side.RIGHT, False)])
+def test_left_sided_text_only_for_left_swelling(side, says_left):
+    facts = ClinicalFacts(
+        now=NOW,
+        swellings=[Swelling(ev("Condition/sw", "Swelling", 10), side, Severity.UNKNOWN, ago(10))],
+        duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
+                                    side, DuplexExtent.WHOLE_LEG)],
+    )
+    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    assert card.rule_id == "NIVL-WORKUP"
+    assert ("Left-sided presentation fits NIVL" in card.detail) is says_left
+    assert "Symptom severity is not recorded" in card.detail
+    assert "venography with IVUS" in card.detail
+
+
+# -- suggested orders ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("order, side, codes", [
+    ("leg-duplex", Side.LEFT, ["39432-0", "93971"]),
+    ("leg-duplex", Side.RIGHT, ["39443-7", "93971"]),
+    ("leg-duplex", Side.BOTH, ["39420-5", "93970"]),
+    ("ct-venography", Side.UNKNOWN, ["431676002", "74174"]),
+    ("ct-venography-with-mass", Side.UNKNOWN, ["431676002", "74174"]),
+    ("mr-venography", Side.UNKNOWN, ["36789-6", "72198"]),
+    ("venography-ivus", Side.LEFT, ["241466007", "75820", "37252"]),
+    ("contrast-ct", Side.UNKNOWN, ["74177"]),
+    ("mri-pelvis", Side.UNKNOWN, ["72197"]),
+    ("iliocaval-duplex", Side.UNKNOWN, ["39497-3", "93979"]),
+])
+def test_service_requests(order, side, codes):
+    resource = service_request(CreateOrder(order, side), "p1")
+    ServiceRequest.model_validate(resource)
+    assert [c["code"] for c in resource["code"]["coding"]] == codes
+    assert (resource["status"], resource["intent"], resource["subject"]["reference"]) == ("draft", "order", "Patient/p1")
+
+
+def test_combined_study_title():
+    resource = service_request(CreateOrder("ct-venography-with-mass"), "p1")
+    assert resource["code"]["text"] == "CT abdomen/pelvis with IV contrast, venous phase"
+
+
+def test_unknown_order_is_an_error():
+    with pytest.raises(ValueError):
+        service_request(CreateOrder("x-ray"), "p1")
+
+
+@pytest.mark.parametrize("dose, per_day, product", [(60, 2, "854238"), (80, 1, "854241"), (70, 2, None)])
+def test_enoxaparin_request(dose, per_day, product):
+    resource = medication_request(CreateEnoxaparin(dose, per_day), "p1")
+    MedicationRequest.model_validate(resource)
+    codes = [c["code"] for c in resource["medicationCodeableConcept"]["coding"]]
+    assert codes == ["67108"] + ([product] if product else [])
+    dosage = resource["dosageInstruction"][0]
+    assert dosage["timing"]["repeat"] == {"frequency": per_day, "period": 1, "periodUnit": "d"}
+    assert dosage["doseAndRate"][0]["doseQuantity"] == {
+        "value": dose, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+
+
+def test_suggestion_wraps_one_create_action():
+    s = suggestion(CreateEnoxaparin(60, 2), "p1")
+    assert s.label == "Order enoxaparin 60 mg subcutaneously every 12 h"
+    assert [a.type for a in s.actions] == ["create"]
+
+
+# -- the service end to end (FHIR record -> cards) -----------------------------------------------------
+def _call(resources: dict[str, list[dict]], unreadable=()) -> HookCall:
+    return HookCall(
+        service_id=service.SERVICE.id,
+        hook="patient-view",
+        hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        context={"patientId": "p1", "userId": "Practitioner/x"},
+        record=PatientRecord(patient={"resourceType": "Patient", "id": "p1"}, resources=resources,
+                             unreadable=set(unreadable)),
+        now=NOW,
+        rule_url=rule_url,
+        value_sets=load_value_sets(),
+    )
+
+
+LEFT_SWELLING = {
+    "resourceType": "Condition",
+    "id": "sw",
+    "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+    "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R22.42"}]},
+    "subject": {"reference": "Patient/p1"},
+    "recordedDate": "2026-11-20",
+}
+
+
+def test_handle_left_swelling_asks_for_a_duplex():
+    cards = service.SERVICE.handle(_call({"Condition": [LEFT_SWELLING]}))
+    assert [c.rule_id for c in cards] == ["DVT-DUPLEX"]
+    resource = cards[0].suggestions[0].actions[0].resource
+    assert resource["subject"] == {"reference": "Patient/p1"}
+    assert [c["code"] for c in resource["code"]["coding"]] == ["39432-0", "93971"]
+    response_json(cards)
+
+
+def test_handle_out_of_scope_is_silent():
+    assert service.SERVICE.handle(_call({})) == []
+
+
+def test_service_definition():
+    discovery = service.SERVICE.discovery_json()
+    assert discovery["id"] == "iliac-vein-patient-view" and discovery["hook"] == "patient-view"
+    assert service.SERVICE.required_keys == ("patient", "conditions", "observations")
+    assert set(discovery["prefetch"]) >= {"patient", "conditions", "observations"}
