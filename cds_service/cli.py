@@ -7,7 +7,7 @@ import sys
 import tempfile
 import textwrap
 
-LOOPBACK_FHIR = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+LOOPBACK_FHIR = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
 
 def default_workers() -> int:

@@ -30,7 +30,10 @@ class FhirError(Exception):
 
 
 def is_allowed(url: str, prefixes: tuple[str, ...]) -> bool:
-    """True when `url` lies under one of the allowlisted prefixes (never a look-alike host)."""
+    """True when `url` lies under one of the allowlisted prefixes (never a look-alike host).
+
+    A prefix's port may be `*` (`http://127.0.0.1:*`): any port of that host, as dev mode needs.
+    """
     if not url or not prefixes:
         return False
     parts = urlsplit(url)
@@ -38,7 +41,14 @@ def is_allowed(url: str, prefixes: tuple[str, ...]) -> bool:
         return False
     for prefix in prefixes:
         base = prefix.rstrip("/")
-        if url == base or url.startswith(base + "/") or url.startswith(base + "?"):
+        if ":*" in base:
+            allowed = urlsplit(base.replace(":*", "", 1))
+            path = allowed.path.rstrip("/")
+            if (parts.scheme, parts.hostname) == (allowed.scheme, allowed.hostname) and (
+                parts.path == path or parts.path.startswith(path + "/")
+            ):
+                return True
+        elif url == base or url.startswith(base + "/") or url.startswith(base + "?"):
             return True
     return False
 

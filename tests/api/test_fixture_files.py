@@ -94,6 +94,8 @@ def test_fixture_is_named_for_its_story(path):
     assert KEBAB.fullmatch(path.stem), "kebab-case file name"
     assert document["id"] == path.stem
     assert FHIR_ID.fullmatch(path.stem), "the name is also a valid FHIR id (<= 64 characters)"
+    # so that `patientId=<fixture name>` opens the story in dev mode and in the CDS Hooks sandbox
+    assert document["entry"][0]["resource"]["id"] == path.stem, "the patient's id is the fixture's name"
     hook_tags = [t for t in tags(document, FIXTURE_SYSTEM) if t.get("code") in HOOKS]
     assert len(hook_tags) == 1, "exactly one hook tag"
     story = hook_tags[0].get("display", "")

@@ -218,3 +218,16 @@ def test_template_tokens_are_filled_and_encoded():
     assert fill_template("Practitioner/{{userPractitionerId}}", context) == "Practitioner/p1"
     assert fill_template("Encounter/{{context.encounterId}}", context) is None
 
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("http://127.0.0.1:8080/fixtures-fhir", True),
+    ("http://127.0.0.1/fixtures-fhir", True),
+    ("http://127.0.0.1.evil.example:8080/fhir", False),
+    ("https://127.0.0.1:8080/fhir", False),
+    ("http://localhost:9000/fhir", False),
+])
+def test_a_port_wildcard_allows_any_port_of_that_host_only(url, allowed):
+    from cds_service.fhir.client import is_allowed
+
+    assert is_allowed(url, ("http://127.0.0.1:*",)) is allowed
