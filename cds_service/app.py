@@ -29,6 +29,7 @@ from cds_service.metrics import Metrics
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.pipeline import HookPipeline
 from cds_service.services.base import ServiceDefinition
+from cds_service.store.card_log import CardLog
 from cds_service.store.repository import Store, make_engine
 
 log = logging.getLogger("cds_service.app")
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     executor = ThreadPoolExecutor(max_workers=max(2, settings.fhir_max_workers), thread_name_prefix="fhir")
+    card_log = CardLog(store)
     pipeline = HookPipeline(
         settings=settings,
         resolver=PrefetchResolver(
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
         value_sets=load_value_sets(settings.local_valuesets or None),
         pathway=PathwaySettings(),
         metrics=metrics,
+        card_writer=card_log.record,
     )
 
     authenticator = None
@@ -112,7 +115,7 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     else:
         log.warning("authentication is OFF: every caller is trusted (CDS_AUTH=off); never in production")
 
-    app.extensions["cds"] = {"settings": settings, "store": store, "pipeline": pipeline, "metrics": metrics,
+    app.extensions["cds"] = {"settings": settings, "store": store, "pipeline": pipeline, "metrics": metrics, "card_log": card_log,
                              "registry": registry}
 
     def base_url() -> str:

@@ -65,6 +65,10 @@ def _serve(args: argparse.Namespace) -> int:
         def load(self):
             return create_app(settings)
 
+    # Create the tables once, before gunicorn forks: workers racing to create them can fail to boot.
+    from cds_service.store.repository import make_engine
+
+    make_engine(settings.database_url).dispose()
     if args.dev:
         print(f"Dev mode: http://127.0.0.1:{args.port}/cds-services  (auth {settings.auth}; CDS Hooks sandbox trusted)")
     Server().run()
@@ -146,6 +150,7 @@ def _report(args: argparse.Namespace) -> int:
 
     from cds_service.config import Settings
     from cds_service.report_formats import FORMATS
+    from cds_service.services.render import OVERRIDE_REASON_LABELS
     from cds_service.store.report import build_report
     from cds_service.store.repository import Store, make_engine
 
@@ -157,7 +162,7 @@ def _report(args: argparse.Namespace) -> int:
             print(f"--since must be a date like 2026-01-31, not {args.since!r}", file=sys.stderr)
             return 2
     settings = Settings.from_env()
-    reports = build_report(Store(make_engine(settings.database_url)), since)
+    reports = build_report(Store(make_engine(settings.database_url)), since, OVERRIDE_REASON_LABELS)
     render = FORMATS[args.format]
     text = render(reports, since) if args.format == "html" else render(reports)
     if args.output:

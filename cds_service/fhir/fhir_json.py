@@ -6,8 +6,12 @@ almost nothing and a malformed one never fails the request.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Iterable, Iterator
 
@@ -191,6 +195,41 @@ def _model(resource_type: str):
     return get_fhir_model_class(resource_type)
 
 
+class ValidationCache:
+    """Validation outcomes by content digest, bounded. EHRs send the same resources on every hook call
+    (each chart opening, each order selected), and a resource's content decides its validity, so each
+    distinct content is validated once per worker. Only a digest and a boolean are kept: no PHI."""
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self._outcomes: OrderedDict[bytes, bool] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def digest(resource: dict) -> bytes | None:
+        try:
+            canonical = json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            return None
+        return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def get(self, key: bytes) -> bool | None:
+        with self._lock:
+            outcome = self._outcomes.get(key)
+            if outcome is not None:
+                self._outcomes.move_to_end(key)
+            return outcome
+
+    def put(self, key: bytes, outcome: bool) -> None:
+        with self._lock:
+            self._outcomes[key] = outcome
+            if len(self._outcomes) > self.limit:
+                self._outcomes.popitem(last=False)
+
+
+VALIDATION_CACHE = ValidationCache()
+
+
 class Validator:
     """Validates the kept resources with the fhir.resources R4B model of their type.
 
@@ -205,6 +244,21 @@ class Validator:
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str):
             return False
+        key = VALIDATION_CACHE.digest(resource)
+        known = VALIDATION_CACHE.get(key) if key is not None else None
+        if known is True:
+            return True
+        if known is False:
+            self.failed_types.add(resource_type)
+            return False
+        valid = self._validate(resource, resource_type)
+        if key is not None:
+            VALIDATION_CACHE.put(key, valid)
+        if not valid:
+            self.failed_types.add(resource_type)
+        return valid
+
+    def _validate(self, resource: dict, resource_type: str) -> bool:
         try:
             _model(resource_type).model_validate(resource)
             return True
@@ -212,7 +266,6 @@ class Validator:
             kinds = sorted({e.get("type", "?") for e in error.errors()})
             log.warning("skipped a %s that is not valid FHIR R4 (%s: %s)", resource_type,
                         type(error).__name__, ", ".join(kinds))
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, RecursionError) as error:
             log.warning("skipped a %s that could not be validated (%s)", resource_type, type(error).__name__)
-        self.failed_types.add(resource_type)
         return False

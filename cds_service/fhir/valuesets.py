@@ -57,8 +57,23 @@ class UnknownValueSet(KeyError):
 
 
 class ValueSets:
+    CACHE_LIMIT = 100_000  # distinct (system, code) pairs remembered; value sets never change after loading
+
     def __init__(self, sets: dict[str, ValueSet]):
         self._sets = sets
+        self._memberships: dict[tuple[str, str], frozenset[str]] = {}
+
+    def memberships(self, system: object, code: object) -> frozenset[str]:
+        """Ids of every value set holding this code: computed once per code, then one dict lookup."""
+        if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
+            return frozenset()
+        key = (system, code)
+        found = self._memberships.get(key)
+        if found is None:
+            found = frozenset(vs_id for vs_id, vs in self._sets.items() if vs.contains(system, code))
+            if len(self._memberships) < self.CACHE_LIMIT:
+                self._memberships[key] = found
+        return found
 
     def __contains__(self, value_set_id: str) -> bool:
         return value_set_id in self._sets
@@ -73,13 +88,14 @@ class ValueSets:
             raise UnknownValueSet(value_set_id) from None
 
     def contains(self, value_set_id: str, system: str | None, code: str | None) -> bool:
-        return self.get(value_set_id).contains(system, code)
+        self.get(value_set_id)  # an unknown id is a programming error, never a silent False
+        return value_set_id in self.memberships(system, code)
 
     def match(self, value_set_id: str, codings: Iterable[dict] | None) -> dict | None:
         """The first coding (a FHIR Coding as JSON) that is in the value set, or None."""
-        value_set = self.get(value_set_id)
+        self.get(value_set_id)
         for coding in codings or ():
-            if isinstance(coding, dict) and value_set.contains(coding.get("system"), coding.get("code")):
+            if isinstance(coding, dict) and value_set_id in self.memberships(coding.get("system"), coding.get("code")):
                 return coding
         return None
 

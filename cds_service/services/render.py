@@ -9,16 +9,25 @@ from cds_service.protocol.cards import OVERRIDE_SYSTEM, RULES_SYSTEM, Card, Codi
 
 SOURCE_LABEL = "Iliac vein pathway CDS"
 
-OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
+# Why a clinician may override a card about an order, and a card about the patient's work-up.
+ORDER_OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
     ("anatomy-confirmed", "Patient-specific anatomy confirmed by the vascular team"),
     ("documented-elsewhere", "Reason documented in a note elsewhere"),
     ("will-revise", "Will revise the order"),
     ("not-applicable", "Does not apply to this patient"),
 )
+PATIENT_OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
+    ("already-addressed", "Already ordered or done (not yet in the record)"),
+    ("documented-elsewhere", "Reason documented in a note elsewhere"),
+    ("vascular-team-plan", "Managed per the vascular team's plan"),
+    ("not-applicable", "Does not apply to this patient"),
+)
+OVERRIDE_REASON_LABELS: dict[str, str] = dict(ORDER_OVERRIDE_REASONS + PATIENT_OVERRIDE_REASONS)
 
 
-def override_reasons() -> list[Coding]:
-    return [Coding(OVERRIDE_SYSTEM, code, display) for code, display in OVERRIDE_REASONS]
+def override_reasons(about_an_order: bool = True) -> list[Coding]:
+    reasons = ORDER_OVERRIDE_REASONS if about_an_order else PATIENT_OVERRIDE_REASONS
+    return [Coding(OVERRIDE_SYSTEM, code, display) for code, display in reasons]
 
 
 def evidence_markdown(evidence: Iterable[Evidence]) -> str:
@@ -60,7 +69,11 @@ def make_card(
         ),
         suggestions=list(suggestions),
         selection_behavior="at-most-one" if suggestions else "",
-        override_reasons=override_reasons() if indicator in (Indicator.WARNING, Indicator.CRITICAL) else [],
+        override_reasons=(
+            override_reasons(about_an_order=finding.order_ref is not None)
+            if indicator in (Indicator.WARNING, Indicator.CRITICAL)
+            else []
+        ),
     )
 
 

@@ -31,11 +31,15 @@ class RuleReport:
         return self.reasons.most_common(limit)
 
 
-def build_report(store: Store, since: datetime | None = None) -> list[RuleReport]:
+def build_report(
+    store: Store, since: datetime | None = None, reason_labels: dict[str, str] | None = None
+) -> list[RuleReport]:
     """One row per rule that issued a card (since `since`), feedback tied to cards by uuid.
 
-    A card with several feedback items counts once per outcome: its latest item decides.
+    A card with several feedback items counts once: its latest item decides. An override reason is
+    shown by its display, else by `reason_labels[code]` (the CDS Hooks sandbox sends codes only).
     """
+    labels = reason_labels or {}
     reports: dict[str, RuleReport] = {}
     with Session(store.engine) as session:
         query = select(CardIssued)
@@ -55,7 +59,7 @@ def build_report(store: Store, since: datetime | None = None) -> list[RuleReport
             report.accepted += 1
         else:
             report.overridden += 1
-            reason = item.override_display or item.override_code
+            reason = item.override_display or labels.get(item.override_code, item.override_code)
             if reason:
                 report.reasons[reason] += 1
             if item.user_comment:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cds_service.protocol.feedback import FeedbackEntry
@@ -28,7 +28,10 @@ def make_engine(database_url: str) -> Engine:
 
     else:
         engine = create_engine(database_url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError:  # another process created the tables between the check and the CREATE
+        Base.metadata.create_all(engine)
     return engine
 
 

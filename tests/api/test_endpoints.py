@@ -56,6 +56,7 @@ def test_hook_call_with_full_prefetch_returns_cards(client):
 
 def test_cards_issued_are_recorded_with_hashed_patient(app, client):
     post(client, "/cds-services/echo", patient_view_body(prefetch=full_prefetch()))
+    app.extensions["cds"]["card_log"].flush()
     (row,) = app.extensions["cds"]["store"].cards_issued()
     assert row.rule_id == "TEST-ECHO" and row.service_id == "echo"
     assert "pat-1" not in row.patient_hash

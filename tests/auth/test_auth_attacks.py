@@ -427,3 +427,8 @@ def test_issuer_is_not_echoed_when_untrusted(authenticator, keys):
     with pytest.raises(AuthenticationFailed) as raised:
         authenticator.authenticate(bearer(token), SERVICE_URL)
     assert raised.value.issuer is None
+
+
+def test_reasons_are_a_closed_set():
+    with pytest.raises(ValueError):
+        AuthenticationFailed("a reason made of request data")

@@ -103,3 +103,13 @@ def test_report_command_writes_a_file(store, monkeypatch, tmp_path):
 def test_report_command_rejects_a_bad_date(store, monkeypatch):
     monkeypatch.setenv("CDS_DATABASE_URL", str(store.engine.url))
     assert main(["report", "--since", "last week"]) == 2
+
+
+def test_reason_codes_without_display_are_labelled(tmp_path):
+    store = Store(make_engine(f"sqlite:///{tmp_path}/l.db"))
+    issue(store, "c", "STENT-LENGTH")
+    store.store_feedback("svc", parse_feedback({"feedback": [override("c", "anatomy-confirmed")]}))
+    (report,) = build_report(store, reason_labels={"anatomy-confirmed": "Anatomy confirmed by the vascular team"})
+    assert report.top_reasons() == [("Anatomy confirmed by the vascular team", 1)]
+    (unlabelled,) = build_report(store)
+    assert unlabelled.top_reasons() == [("anatomy-confirmed", 1)]

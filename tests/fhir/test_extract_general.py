@@ -1,6 +1,7 @@
 """extract_facts as a whole: unreadable data, invalid resources, speed, PHI-free logs, site codes, ordering."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -222,7 +223,7 @@ def _paths(value, prefix=()):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_sloppy_json_anywhere_never_fails_the_request(fhir, value_sets, data):
-    resources = _representative_record(fhir)
+    resources = copy.deepcopy(_representative_record(fhir))  # builders share constants: never mutate them
     for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
         resource = data.draw(st.sampled_from(resources))
         path = data.draw(st.sampled_from([p for p in _paths(resource) if p and p[0] != "resourceType"]))

@@ -5,7 +5,7 @@ installed by `.ci/run`) loads each page and hands back the rendered DOM or a
 screenshot. Assertions are on the text a reader sees, not on the HTML source.
 
 Set CDS_SCREENSHOT_DIR to keep the screenshots (`docs/images/` is regenerated with
-`CDS_SCREENSHOT_DIR=docs/images python -m pytest tests/web/test_browser.py`).
+`CDS_SCREENSHOT_DIR=docs/images python -m pytest tests/web/test_browser.py -k screenshot`).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urljoin
 from urllib.request import urlopen
 
@@ -184,7 +185,7 @@ def assert_real_screenshot(path: Path) -> None:
 # ---------------------------------------------------------------- the service on loopback
 
 @pytest.fixture(scope="module")
-def service_url(tmp_path_factory) -> str:
+def service_url(tmp_path_factory) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from cds_service.app import create_app
