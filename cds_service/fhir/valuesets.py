@@ -93,9 +93,18 @@ class ValueSets:
 
     def match(self, value_set_id: str, codings: Iterable[dict] | None) -> dict | None:
         """The first coding (a FHIR Coding as JSON) that is in the value set, or None."""
-        self.get(value_set_id)
+        if value_set_id not in self._sets:
+            raise UnknownValueSet(value_set_id)
         for coding in codings or ():
-            if isinstance(coding, dict) and value_set_id in self.memberships(coding.get("system"), coding.get("code")):
+            if not isinstance(coding, dict):
+                continue
+            system, code = coding.get("system"), coding.get("code")
+            if not isinstance(system, str) or not isinstance(code, str):
+                continue  # sloppy JSON (a numeric or list code) never matches and never raises
+            found = self._memberships.get((system, code))  # the hot path: one lookup per coding
+            if found is None:
+                found = self.memberships(system, code)
+            if value_set_id in found:
                 return coding
         return None
 
