@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from cds_service.fhir.prefetch import fill_template
 
 FIXTURE_SYSTEM = "http://iliac-vein-cds.org/fhir/CodeSystem/fixture"
 RULES_SYSTEM = "http://iliac-vein-cds.org/fhir/CodeSystem/rules"
@@ -36,13 +38,6 @@ ORDER_TYPES = (
 )
 FIXTURE_USER = "Practitioner/fixture-clinician"
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "fhir_fixtures"
-_TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
-_USER_TOKENS = {
-    "userPractitionerId": "Practitioner",
-    "userPractitionerRoleId": "PractitionerRole",
-    "userPatientId": "Patient",
-    "userRelatedPersonId": "RelatedPerson",
-}
 _PATIENT_REFERENCES = ("subject", "patient")
 
 
@@ -296,29 +291,6 @@ def _next_link(bundle: dict) -> str | None:
     return None
 
 
-def fill_prefetch_template(template: str, context: dict) -> str | None:
-    """Replace the CDS Hooks 2.0 prefetch tokens; None when a token has no value in this call."""
-    missing = False
-
-    def replace(match: re.Match) -> str:
-        nonlocal missing
-        name = match.group(1)
-        value = None
-        if name.startswith("context."):
-            value = context.get(name[len("context."):])
-        elif name in _USER_TOKENS:
-            user = context.get("userId") or ""
-            prefix = _USER_TOKENS[name] + "/"
-            value = user[len(prefix):] if user.startswith(prefix) else None
-        if not isinstance(value, str) or not value:
-            missing = True
-            return ""
-        return quote(value, safe="/")
-
-    filled = _TOKEN.sub(replace, template)
-    return None if missing else filled
-
-
 def _context(fixture: Fixture, hook: str) -> dict:
     context: dict = {"userId": FIXTURE_USER, "patientId": fixture.patient_id}
     if hook in ("order-select", "order-sign"):
@@ -370,7 +342,7 @@ def build_request(
         store = FixtureStore([fixture])
         answers: dict = {}
         for key, template in templates.items():
-            query = fill_prefetch_template(template, context)
+            query = fill_template(template, context)
             answers[key] = store.resolve_all(query) if query is not None else None
         body["prefetch"] = answers
     return body

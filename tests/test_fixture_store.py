@@ -17,7 +17,6 @@ from cds_service.fixtures import (
     FixtureStore,
     all_fixtures,
     build_request,
-    fill_prefetch_template,
     fixture_from_bundle,
     fixture_paths,
     load_fixture,
@@ -276,14 +275,6 @@ def test_the_repositorys_fixtures_make_one_store():
 
 
 DISCOVERY = {"id": "iliac-vein-patient-view", "hook": "patient-view", "prefetch": dict(PATIENT_PREFETCH)}
-
-
-def test_fill_prefetch_template_tokens():
-    context = {"patientId": "p 1", "userId": "Practitioner/dr-1"}
-    assert fill_prefetch_template("Condition?patient={{context.patientId}}", context) == "Condition?patient=p%201"
-    assert fill_prefetch_template("Practitioner/{{userPractitionerId}}", context) == "Practitioner/dr-1"
-    assert fill_prefetch_template("Encounter/{{context.encounterId}}", context) is None
-    assert fill_prefetch_template("PractitionerRole/{{userPractitionerRoleId}}", context) is None
 
 
 def test_build_request_with_prefetch(two_patients):

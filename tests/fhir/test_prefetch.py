@@ -217,6 +217,7 @@ def test_template_tokens_are_filled_and_encoded():
     assert fill_template("Condition?patient={{context.patientId}}", context) == "Condition?patient=a%20b"
     assert fill_template("Practitioner/{{userPractitionerId}}", context) == "Practitioner/p1"
     assert fill_template("Encounter/{{context.encounterId}}", context) is None
+    assert fill_template("PractitionerRole/{{userPractitionerRoleId}}", context) is None
 
 
 
