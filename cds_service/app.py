@@ -13,12 +13,13 @@ from flask_cors import CORS
 from requests.adapters import HTTPAdapter
 from werkzeug.exceptions import HTTPException
 
-from cds_service.config import Settings
+from cds_service.config import Settings, SettingsError
 from cds_service.errors import (
     AuthenticationRequired,
     BadRequest,
     NotFound,
     ServiceError,
+    StorageUnavailable,
     UnsupportedMediaType,
     operation_outcome,
 )
@@ -36,7 +37,11 @@ log = logging.getLogger("cds_service.app")
 
 # Endpoints an EHR never signs a JWT for: probes, metrics scrapes, and pages a clinician opens
 # from a card's source.url in a browser. None of them reveals patient data.
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/rules")
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/rules")
+
+
+def is_public(path: str) -> bool:
+    return any(path == public or path.startswith(public + "/") for public in PUBLIC_PATHS)
 JSON_TYPES = ("application/json", "application/fhir+json", "application/cds-hooks+json")
 
 
@@ -108,6 +113,9 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     )
 
     authenticator = None
+    if settings.auth == "required" and not settings.public_base_url:
+        # Without it the expected `aud` would come from the caller's Host header.
+        raise SettingsError("CDS_AUTH=required needs CDS_PUBLIC_BASE_URL: the JWT audience is checked against it")
     if settings.auth == "required":
         from cds_service.auth import Authenticator
 
@@ -126,7 +134,7 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
         g.started = time.perf_counter()
         g.request_id = str(uuid.uuid4())
         g.service = ""
-        if request.method == "OPTIONS" or request.path.startswith(PUBLIC_PREFIXES):
+        if request.method == "OPTIONS" or is_public(request.path):
             return None
         if request.path.startswith("/fixtures-fhir") and settings.dev_mode:
             return None
@@ -138,8 +146,10 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
             g.jwt_claims = authenticator.authenticate(request.headers.get("Authorization"), base_url() + request.path)
         except AuthenticationFailed as failure:
             metrics.auth_failures.labels(failure.reason).inc()
-            log.warning("authentication failed", extra={"reason": failure.reason, "path": request.path,
-                                                        "request_id": g.request_id})
+            log.warning("authentication failed", extra={"reason": failure.reason, "issuer": failure.issuer or "",
+                                                        "path": request.path, "request_id": g.request_id})
+            if failure.reason == "replay-store-unavailable":  # our fault, not the caller's
+                raise StorageUnavailable("The service cannot check tokens right now; retry shortly.") from None
             raise AuthenticationRequired("Authentication failed.") from None
         return None
 
@@ -161,7 +171,10 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
-        return _json_error(error, error.status, error.message)
+        response = _json_error(error, error.status, error.message)
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="cds-services"'
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

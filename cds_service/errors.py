@@ -36,6 +36,11 @@ class UnsupportedMediaType(ServiceError):
     code = "not-supported"
 
 
+class StorageUnavailable(ServiceError):
+    status = 503
+    code = "transient"
+
+
 class DataUnavailable(ServiceError):
     """Data a hook needs could not be had (CDS Hooks: 412 Precondition Failed)."""
 

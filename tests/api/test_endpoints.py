@@ -186,3 +186,30 @@ def test_the_data_unavailable_service_card_has_a_page(settings):
     page = client.get("/rules/DATA-UNAVAILABLE")
     assert page.status_code == 200 and "could not be read" in page.get_data(as_text=True)
     assert client.get("/rules/NO-SUCH-RULE").status_code == 404
+
+
+def test_401_names_the_bearer_scheme_and_look_alike_public_paths_need_a_token(settings):
+    client = create_app(settings.with_(auth="required", trust_cds_hooks_sandbox=True), services=[ECHO]).test_client()
+    response = client.get("/cds-services")
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/metricsX").status_code == 401
+    assert client.get("/rules-private").status_code == 401
+    assert client.get("/metrics").status_code == 200
+
+
+def test_auth_required_without_a_public_base_url_refuses_to_start(settings):
+    from cds_service.config import SettingsError
+
+    with pytest.raises(SettingsError, match="CDS_PUBLIC_BASE_URL"):
+        create_app(settings.with_(auth="required", trust_cds_hooks_sandbox=True, public_base_url=""), services=[ECHO])
+
+
+def test_a_replay_cache_outage_is_503_not_401(settings, monkeypatch):
+    from cds_service.auth import AuthenticationFailed, Authenticator
+
+    def outage(self, header, audience):
+        raise AuthenticationFailed("replay-store-unavailable")
+
+    monkeypatch.setattr(Authenticator, "authenticate", outage)
+    client = create_app(settings.with_(auth="required", trust_cds_hooks_sandbox=True), services=[ECHO]).test_client()
+    assert_operation_outcome(client.get("/cds-services"), 503)

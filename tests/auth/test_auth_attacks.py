@@ -15,7 +15,6 @@ from auth_helpers import (
     ISS_B,
     ISS_C,
     JKU_C,
-    SANDBOX_KID,
     SERVICE_URL,
     TENANT_C,
     bearer,
