@@ -24,6 +24,22 @@ def _fixtures_now() -> str:
     return moments.most_common(1)[0][0] if moments else ""
 
 
+def _configuration_problem(settings) -> str:
+    """What would stop every worker from booting, said once in plain words instead of a traceback each."""
+    if settings.auth != "required":
+        return ""
+    if not settings.public_base_url:
+        return "CDS_AUTH=required needs CDS_PUBLIC_BASE_URL (the JWT audience is checked against it)"
+    from cds_service.auth.errors import TrustedClientsError
+    from cds_service.auth.trusted_clients import configured_clients
+
+    try:
+        configured_clients(settings.trusted_clients_file, settings.trust_cds_hooks_sandbox)
+    except TrustedClientsError as error:
+        return str(error)
+    return ""
+
+
 def _serve(args: argparse.Namespace) -> int:
     # Multi-process metrics must be configured before prometheus_client is imported anywhere.
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -65,6 +81,10 @@ def _serve(args: argparse.Namespace) -> int:
         def load(self):
             return create_app(settings)
 
+    problem = _configuration_problem(settings)
+    if problem:
+        print(f"cds-service: cannot start: {problem}", file=sys.stderr)
+        return 2
     # Create the tables once, before gunicorn forks: workers racing to create them can fail to boot.
     from cds_service.store.repository import make_engine
 

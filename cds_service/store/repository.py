@@ -10,12 +10,17 @@ from typing import Iterable
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from cds_service.protocol.feedback import FeedbackEntry
 from cds_service.store.models import Base, CardIssued, FeedbackItem
 
 
 def make_engine(database_url: str) -> Engine:
+    if database_url in ("sqlite://", "sqlite:///:memory:"):
+        # one in-memory database shared by every thread (the card log writes from its own thread)
+        return _with_tables(create_engine(database_url, connect_args={"check_same_thread": False},
+                                          poolclass=StaticPool))
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -28,6 +33,10 @@ def make_engine(database_url: str) -> Engine:
 
     else:
         engine = create_engine(database_url, pool_pre_ping=True)
+    return _with_tables(engine)
+
+
+def _with_tables(engine: Engine) -> Engine:
     try:
         Base.metadata.create_all(engine)
     except OperationalError:  # another process created the tables between the check and the CREATE

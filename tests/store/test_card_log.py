@@ -63,3 +63,13 @@ def test_rows_that_fail_twice_are_dropped_not_retried_forever(tmp_path):
     log.flush()
     time.sleep(0.1)
     assert attempts == [1, 1]
+
+
+def test_an_in_memory_database_is_shared_with_the_writer_thread():
+    store = Store(make_engine("sqlite://"))
+    log = CardLog(store, interval=0.01)
+    log.record([row(1)])
+    deadline = time.monotonic() + 5
+    while not store.cards_issued() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [r.card_uuid for r in store.cards_issued()] == ["card-1"]
