@@ -185,7 +185,7 @@ def peak_rss_mb(pid: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=80)
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()
 
@@ -236,6 +236,8 @@ def main() -> int:
         # 1. typical patient-view vs /healthz
         median_latency(session, "GET", f"{base}/healthz", 10)
         healthz = median_latency(session, "GET", f"{base}/healthz", args.rounds)
+        # steady state: every worker has imported its FHIR models and seen this record once
+        median_latency(session, "POST", hook_url, 20, fresh_body=with_new_instance(typical))
         typical_latency = median_latency(session, "POST", hook_url, args.rounds, fresh_body=with_new_instance(typical))
 
         def cold_body() -> bytes:

@@ -41,12 +41,6 @@ def _configuration_problem(settings) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    # Multi-process metrics must be configured before prometheus_client is imported anywhere.
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cds-metrics-")
-    from gunicorn.app.base import BaseApplication
-
-    from cds_service.app import create_app
     from cds_service.config import Settings
 
     overrides: dict = {}
@@ -66,6 +60,17 @@ def _serve(args: argparse.Namespace) -> int:
         )
     settings = Settings.from_env(**overrides)
 
+    problem = _configuration_problem(settings)
+    if problem:
+        print(f"cds-service: cannot start: {problem}", file=sys.stderr)
+        return 2
+    # Multi-process metrics must be configured before prometheus_client is imported (by the app).
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cds-metrics-")
+    from gunicorn.app.base import BaseApplication
+
+    from cds_service.app import create_app
+
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{args.port}")
@@ -81,10 +86,6 @@ def _serve(args: argparse.Namespace) -> int:
         def load(self):
             return create_app(settings)
 
-    problem = _configuration_problem(settings)
-    if problem:
-        print(f"cds-service: cannot start: {problem}", file=sys.stderr)
-        return 2
     # Create the tables once, before gunicorn forks: workers racing to create them can fail to boot.
     from cds_service.store.repository import make_engine
 

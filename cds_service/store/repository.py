@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -66,11 +66,11 @@ class Store:
 
     def record_cards(self, rows: Iterable[dict]) -> None:
         """One row per card issued (card uuid ↔ rule ID), in one transaction."""
-        items = [CardIssued(**row) for row in rows]
+        items = list(rows)
         if not items:
             return
-        with self.sessions.begin() as session:
-            session.add_all(items)
+        with self.engine.begin() as connection:
+            connection.execute(insert(CardIssued), items)  # one executemany, no ORM objects
 
     def store_feedback(self, service_id: str, entries: list[FeedbackEntry]) -> int:
         """Store every item once; returns how many were new. Raises only on storage failure."""

@@ -10,6 +10,8 @@ def clean_environment(monkeypatch, tmp_path):
     for name in ("CDS_AUTH", "CDS_PUBLIC_BASE_URL", "CDS_TRUSTED_CLIENTS", "CDS_TRUST_CDS_HOOKS_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CDS_DATABASE_URL", f"sqlite:///{tmp_path}/serve.db")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # recorded, so whatever serve sets is undone
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
 
 
 def test_serve_refuses_auth_without_a_public_base_url(capsys):
