@@ -195,6 +195,12 @@ def _model(resource_type: str):
     return get_fhir_model_class(resource_type)
 
 
+# A validation outcome: None = not valid FHIR R4; a tuple = valid once these top-level elements,
+# sent as a single object where R4 wants an array, are wrapped in one (empty: valid as sent).
+Outcome = tuple[str, ...] | None
+INVALID = ("",)  # the cache's marker for None, since None means "not cached"
+
+
 class ValidationCache:
     """Validation outcomes by content digest, bounded. EHRs send the same resources on every hook call
     (each chart opening, each order selected), and a resource's content decides its validity, so each
@@ -213,14 +219,14 @@ class ValidationCache:
             return None
         return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
-    def get(self, key: bytes) -> bool | None:
+    def get(self, key: bytes) -> Outcome | None:
         with self._lock:
             outcome = self._outcomes.get(key)
             if outcome is not None:
                 self._outcomes.move_to_end(key)
             return outcome
 
-    def put(self, key: bytes, outcome: bool) -> None:
+    def put(self, key: bytes, outcome: Outcome) -> None:
         with self._lock:
             self._outcomes[key] = outcome
             if len(self._outcomes) > self.limit:
@@ -241,31 +247,46 @@ class Validator:
         self.failed_types: set[str] = set()
 
     def is_valid(self, resource: dict) -> bool:
+        """Validate with the R4B model. EHR sloppiness R4 can absorb (an object where an array belongs,
+        as the CDS Hooks sandbox sends MedicationRequest.category) is repaired in place first."""
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str):
             return False
         key = VALIDATION_CACHE.digest(resource)
-        known = VALIDATION_CACHE.get(key) if key is not None else None
-        if known is True:
-            return True
-        if known is False:
+        outcome = VALIDATION_CACHE.get(key) if key is not None else None
+        if outcome is None:
+            outcome = self._validate(resource, resource_type)
+            if key is not None:
+                VALIDATION_CACHE.put(key, INVALID if outcome is None else outcome)
+        if outcome is None or outcome == INVALID:
             self.failed_types.add(resource_type)
             return False
-        valid = self._validate(resource, resource_type)
-        if key is not None:
-            VALIDATION_CACHE.put(key, valid)
-        if not valid:
-            self.failed_types.add(resource_type)
-        return valid
+        for element in outcome:
+            if isinstance(resource.get(element), dict):
+                resource[element] = [resource[element]]
+        return True
 
-    def _validate(self, resource: dict, resource_type: str) -> bool:
+    def _validate(self, resource: dict, resource_type: str) -> Outcome:
         try:
-            _model(resource_type).model_validate(resource)
-            return True
+            model = _model(resource_type)
+            model.model_validate(resource)
+            return ()
         except ValidationError as error:
-            kinds = sorted({e.get("type", "?") for e in error.errors()})
+            problems = error.errors()
+            wrappable = {e["loc"][0] for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
+                         and isinstance(resource.get(e["loc"][0]), dict)}
+            if wrappable and len(wrappable) == len(problems):
+                repaired = {k: [v] if k in wrappable else v for k, v in resource.items()}
+                try:
+                    model.model_validate(repaired)
+                    log.info("repaired a %s: single objects where R4 wants arrays (%s)", resource_type,
+                             ", ".join(sorted(wrappable)))
+                    return tuple(sorted(wrappable))
+                except ValidationError as second:
+                    problems = second.errors()
+            kinds = sorted({e.get("type", "?") for e in problems})
             log.warning("skipped a %s that is not valid FHIR R4 (%s: %s)", resource_type,
                         type(error).__name__, ", ".join(kinds))
         except (KeyError, TypeError, ValueError, RecursionError) as error:
             log.warning("skipped a %s that could not be validated (%s)", resource_type, type(error).__name__)
-        return False
+        return None

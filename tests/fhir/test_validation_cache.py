@@ -46,3 +46,28 @@ def test_the_cache_is_bounded(monkeypatch):
     Validator().is_valid(dict(CONDITION, id="c0"))  # evicted: validated again
     assert calls == ["c0", "c1", "c2", "c3", "c4", "c0"]
     assert len(fhir_json.VALIDATION_CACHE._outcomes) == 3
+
+
+SANDBOX_STYLE_REQUEST = {
+    "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
+    "subject": {"reference": "Patient/p"}, "medicationCodeableConcept": {"text": "enoxaparin 80 mg"},
+    "category": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                             "code": "community"}]},
+}
+
+
+def test_an_object_where_r4_wants_an_array_is_repaired_not_skipped(monkeypatch):
+    counting_validation(monkeypatch)
+    for _ in range(2):  # the second time from the cache: the same repair is applied
+        resource = {**SANDBOX_STYLE_REQUEST}
+        validator = Validator()
+        assert validator.is_valid(resource)
+        assert isinstance(resource["category"], list) and resource["category"][0]["coding"][0]["code"] == "community"
+        assert validator.failed_types == set()
+
+
+def test_other_errors_are_not_repaired(monkeypatch):
+    counting_validation(monkeypatch)
+    broken = {**SANDBOX_STYLE_REQUEST, "status": 7}
+    assert not Validator().is_valid(broken)
+    assert isinstance(broken["category"], dict)
