@@ -175,12 +175,6 @@ def test_auth_required_refuses_calls_without_a_token(settings, tmp_path):
                           ).status_code == 200
 
 
-def test_metrics_endpoint_counts_requests(client):
-    client.get("/cds-services")
-    text = client.get("/metrics").get_data(as_text=True)
-    assert 'cds_requests_total{endpoint="/cds-services",service="",status="200"}' in text
-
-
 def test_the_data_unavailable_service_card_has_a_page(settings):
     client = create_app(settings).test_client()
     page = client.get("/rules/DATA-UNAVAILABLE")
