@@ -10,7 +10,6 @@ import atexit
 import logging
 import queue
 import threading
-import time
 
 from cds_service.store.repository import Store
 
@@ -24,7 +23,7 @@ class CardLog:
         self.batch_size = batch_size
         self.interval = interval
         self._queue: queue.Queue[dict] = queue.Queue(maxsize=100_000)
-        self._lock = threading.Lock()
+        self._wake = threading.Event()  # set by flush(): stop gathering, write now
         self._thread = threading.Thread(target=self._run, name="card-log", daemon=True)
         self._thread.start()
         atexit.register(self.flush)
@@ -37,15 +36,19 @@ class CardLog:
                 self.store.record_cards([row])
 
     def flush(self) -> None:
-        """Write every queued row now."""
-        with self._lock:
-            batch = []
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+        """Write every queued row now (retries included), and wait for the batch the writer thread holds."""
+        self._wake.set()
+        while batch := self._drain([]):
             self._write(batch)
+        self._queue.join()
+
+    def _drain(self, batch: list[dict]) -> list[dict]:
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _write(self, batch: list[dict]) -> None:
         if not batch:
@@ -61,7 +64,9 @@ class CardLog:
                     self._queue.put_nowait(row)
                 except queue.Full:
                     break
-            time.sleep(self.interval)  # let the database recover before the retry
+        finally:
+            for _ in batch:
+                self._queue.task_done()
 
     def _run(self) -> None:
         while True:
@@ -69,12 +74,6 @@ class CardLog:
                 first = self._queue.get(timeout=self.interval)
             except queue.Empty:
                 continue
-            time.sleep(self.interval)  # gather a batch: one row at a time costs ~20x more per row
-            with self._lock:
-                batch = [first]
-                while len(batch) < self.batch_size:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                self._write(batch)
+            self._wake.wait(self.interval)  # gather a batch: one row at a time costs ~20x more per row
+            self._wake.clear()
+            self._write(self._drain([first]))
