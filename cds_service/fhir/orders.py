@@ -37,6 +37,16 @@ ILIAC_WORDS = ("iliac", "CIV", "EIV", "May-Thurner")
 # Words that make an order venous by themselves; "iliac" alone could be an iliac artery.
 VENOUS_WORDS = ("vein", "veins", "venous", "CIV", "EIV", "May-Thurner")
 ARTERIAL_WORDS = ("artery", "arteries", "arterial")
+# Veins outside the iliac territory. A stent or venoplasty order whose target (code text, body site,
+# order detail, reason) names one of them, and nothing iliac, is not an iliac venous order, even for a
+# patient in scope: a 40 mm SVC stent must not get the iliac 60 mm minimum (docs/decisions.md, "Clinical
+# audit: orders"). Not listed: the femoral veins and the IVC (iliofemoral and iliocaval stents extend
+# into them), and the jugular and arm veins (access routes for iliocaval stenting). Notes are not read
+# for this: "prior SVC stent" in a note says nothing about the order's target.
+OTHER_VEIN_WORDS = (
+    "SVC", "superior vena cava", "subclavian", "brachiocephalic", "innominate", "axillary", "cephalic arch",
+    "renal vein", "renal veins", "portal vein", "hepatic vein", "hepatic veins", "mesenteric vein", "splenic vein",
+)
 STENT_WORDS = ("stent", "stents", "stenting")
 # A thrombolytic's reason written in words that is an indication outside this pathway (RULES
 # THROMBOLYSIS-NOT-INDICATED: acute ischemic stroke, myocardial infarction, acute arterial limb ischemia).
@@ -58,7 +68,9 @@ MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
 # Units a clinician writes in order text, as UCUM. A bare "in" is not read: "14 x 60 in the left
 # CIV" would turn a length in mm into inches.
 TEXT_UNITS = {"mm": "mm", "cm": "cm", "inch": "[in_i]", "inches": "[in_i]", "[in_i]": "[in_i]"}
-_NUMBER = r"(?<![\d.])(\d+(?:\.\d+)?)"
+# A number with a decimal comma ("5,9") is matched whole, so that its "9" is never read alone; it is
+# then unreadable (see `_from_text`), never a guess.
+_NUMBER = r"(?<![\d.])(?<!\d,)(\d+(?:[.,]\d+)?)"
 _UNIT = r"(mm|cm|inches|inch|\[in_i\])"
 _END = r"(?![A-Za-z])"
 # "14 x 60 mm", "14x60mm", "14 mm x 6 cm": diameter x length; a trailing unit alone applies to both.
@@ -187,6 +199,12 @@ def order_texts(resource: dict) -> list[str]:
     for detail in concept_list(resource.get("orderDetail")):
         found += concept_texts(detail)
     return [text for text in found if text.strip()]
+
+
+def _target_texts(resource: dict) -> list[str]:
+    """The words that name what is ordered, where: the order's texts without its notes."""
+    notes = set(_note_texts(resource))
+    return [text for text in order_texts(resource) if text not in notes]
 
 
 def _reason_texts(resource: dict) -> list[str]:
@@ -334,6 +352,12 @@ def _venous_context(resource: dict) -> bool:
     return has_whole_word(words, ("iliac",)) and not has_whole_word(words, ARTERIAL_WORDS)
 
 
+def names_another_vein(resource: dict, value_sets: ValueSets) -> bool:
+    """The order's target is a vein outside the iliac territory (SVC, subclavian...), and nothing is iliac."""
+    words = _target_texts(resource) + _reason_texts(resource) + _site_texts(resource)
+    return has_whole_word(words, OTHER_VEIN_WORDS) and not is_iliac(resource, value_sets)
+
+
 def _is_text_stent(resource: dict) -> bool:
     """A venous stent named only in words ("Venous stent 14 x 60 mm", "Left CIV stent 14x50mm")."""
     return has_whole_word(order_texts(resource), STENT_WORDS) and _venous_context(resource)
@@ -344,9 +368,19 @@ def _read_device_request(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
     code = order_code(resource)
     if lookup.in_set("order-ivc-filter-device", [code]):
         return [_base_order(resource, OrderKind.IVC_FILTER, lookup)]
-    if _is_device_stent(resource, lookup):
+    if _is_device_stent(resource, lookup) and not _for_another_vein(resource, lookup):
         return [_with_size(_base_order(resource, OrderKind.STENT, lookup), resource, lookup.value_sets)]
     return []
+
+
+def _for_another_vein(device: dict, lookup: _Lookup) -> bool:
+    """A stent device that names another vein, or whose procedure (basedOn) does."""
+    if names_another_vein(device, lookup.value_sets):
+        return True
+    if is_iliac(device, lookup.value_sets):
+        return False
+    procedures = [lookup.find(reference_target(ref)) for ref in _dicts(device.get("basedOn"))]
+    return any(p and names_another_vein(p, lookup.value_sets) for p in procedures)
 
 
 def _is_device_stent(resource: dict, lookup: _Lookup) -> bool:
@@ -384,6 +418,8 @@ def _service_request_kinds(resource: dict, lookup: _Lookup) -> list[OrderKind]:
         kinds.append(OrderKind.THROMBOLYSIS)
     if not kinds and _is_text_stent(resource):
         kinds.append(OrderKind.STENT)
+    if names_another_vein(resource, lookup.value_sets):
+        kinds = [kind for kind in kinds if kind not in (OrderKind.STENT, OrderKind.VENOPLASTY)]
     return kinds
 
 
@@ -606,8 +642,9 @@ def _from_pair(resource: dict, text: str, match: re.Match, which: str) -> Dimens
 
 def _from_text(resource: dict, text: str, match: re.Match, number_group: int, unit_group: int) -> Dimension:
     ucum = TEXT_UNITS.get(match.group(unit_group).lower())
-    number = float(match.group(number_group))
-    millimetres = convert(number, ucum, "mm") if ucum in LENGTH_TO_MM else None
+    written = match.group(number_group)
+    readable = ucum in LENGTH_TO_MM and "," not in written  # "5,9": decimal comma or list? unknown
+    millimetres = convert(float(written), ucum, "mm") if readable else None
     return Dimension(
         millimetres,
         match.group(0).strip(),

@@ -10,6 +10,7 @@ because the data it is read from was unreadable; a rule that would conclude
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,6 +67,11 @@ IVUS_TYPES = ("Observation", "DiagnosticReport", "Procedure", "ImagingStudy")
 MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 IV_ROUTE_CODES = ("iv", "47625008")  # SNOMED 47625008 intravenous route
 IV_ONLY_PRESSORS = frozenset({"norepinephrine", "vasopressin", "dopamine"})
+# Anticoagulants that cannot treat this patient's DVT whatever their dose (see _unsuitable_reason).
+HEPARINS = frozenset({"heparin", "enoxaparin", "dalteparin", "tinzaparin"})
+NOT_IN_PREGNANCY = frozenset({"warfarin", "apixaban", "rivaroxaban", "dabigatran", "edoxaban"})
+HIT_REASON = "heparin-induced thrombocytopenia"
+PREGNANCY_REASON = "pregnancy"
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ class Assessment:
     weight_kg: Measurement | None
     egfr: Measurement | None
     treatment_anticoagulated: bool
-    treatment_anticoagulants: tuple[Medication, ...]
+    treatment_anticoagulants: tuple[Medication, ...]  # at treatment dose and fit for this patient
     anticoagulant_below_treatment: tuple[Medication, ...]
     antithrombotics: tuple[Medication, ...]  # current anticoagulants and antiplatelets
     limb_threat: bool
@@ -146,8 +152,14 @@ class Assessment:
     other_antithrombotic_indications: tuple[Evidence, ...]
     other_thrombolysis_indications: tuple[Evidence, ...]
     # what could not be determined: "dvt-studies", "imaging", "ivus", "medications",
-    # "other-causes", "mass-imaging", "stent-imaging", "platelets", "egfr", "weight", "vitals"
+    # "other-causes", "mass-imaging", "stent-imaging", "platelets", "egfr", "weight", "vitals", "stents"
     unknown: frozenset[str]
+    # How the heparin-induced thrombocytopenia in `hit` is recorded: "active", "suspected" (provisional,
+    # differential) or "history" (inactive); "" when none. Any of them rules out heparin (see _hit).
+    hit_status: str = ""
+    # Current anticoagulants that cannot treat this patient's DVT at any dose (kind = the reason: HIT_REASON
+    # for a heparin or LMWH, PREGNANCY_REASON for warfarin or a DOAC). They never count as treatment.
+    unsuitable_anticoagulants: tuple[KindedEvidence, ...] = ()
 
     @property
     def dvt_confirmed(self) -> bool:
@@ -217,7 +229,8 @@ def _symptoms(facts: ClinicalFacts) -> tuple[Severity, tuple[Evidence, ...]]:
 # -- lesion ----------------------------------------------------------------------------------------
 def _post_thrombotic(facts: ClinicalFacts) -> tuple[Evidence, ...]:
     chronic = [d.evidence for d in _confirmed_ever(facts.dvt_diagnoses) if d.chronic]
-    chronic += [st.evidence for st in facts.duplex_results if st.result == ThrombusResult.CHRONIC]
+    studies = facts.duplex_results + facts.pelvic_venography
+    chronic += [st.evidence for st in studies if st.result == ThrombusResult.CHRONIC]
     return tuple(chronic)
 
 
@@ -390,13 +403,57 @@ def _long_term_anticoagulant(facts: ClinicalFacts) -> list[Medication]:
     ]
 
 
-def _anticoagulation(facts, settings, weight: Measurement | None, egfr: Measurement | None):
+def _hit(facts: ClinicalFacts) -> tuple[ConditionFact | None, str]:
+    """Heparin-induced thrombocytopenia on record, however it is recorded: (the fact, its status).
+
+    Unknown is not false: a suspected (provisional / differential) HIT is not "no HIT", and a past HIT
+    still rules out heparin re-exposure for treating a DVT. So any of them stops the service from
+    suggesting enoxaparin (RULES DVT-ANTICOAGULATE; docs/decisions.md "Clinical audit: patient-view").
+    """
+    for status, found in (
+        ("active", [c for c in facts.hit if counts(c)]),
+        ("suspected", [c for c in facts.hit if c.active and c.verification == Verification.PROVISIONAL]),
+        ("history", _confirmed_ever([c for c in facts.hit if not c.active])),
+    ):
+        if found:
+            return _newest(found), status
+    return None, ""
+
+
+def _plausible_weight(measurement: Measurement) -> bool:
+    """A body weight that can dose a drug: a finite number above zero (0 kg is a data-entry error)."""
+    return measurement.value is not None and math.isfinite(measurement.value) and measurement.value > 0
+
+
+def _unsuitable_reason(medication: Medication, hit: bool, pregnant: bool) -> str:
+    """Why a current anticoagulant cannot treat this DVT at any dose, or "" when it can.
+
+    RULES.md is silent here; a heparin given despite HIT, or warfarin / a DOAC in pregnancy (the
+    guideline's drug is LMWH, G:8; RULES cross-cutting: pregnancy makes warfarin and DOACs a warning),
+    is no treatment the card may stay silent about (docs/decisions.md "Clinical audit: patient-view").
+    """
+    ingredient = medication.ingredient.lower()
+    if hit and (medication.drug_class == DrugClass.LMWH or ingredient in HEPARINS):
+        return HIT_REASON
+    if pregnant and ingredient in NOT_IN_PREGNANCY:
+        return PREGNANCY_REASON
+    return ""
+
+
+def _anticoagulation(facts, settings, weight: Measurement | None, egfr: Measurement | None, hit: bool, pregnant: bool):
+    """(at treatment dose and suitable, below treatment or dose unknown, unsuitable with the reason)."""
     weight_value = weight.value if weight else None
     egfr_value = egfr.value if egfr else None
     anticoagulants = [m for m in facts.medications if is_anticoagulant(m)]
-    treating = tuple(m for m in anticoagulants if is_treatment_dose(m, weight_value, egfr_value, settings) is True)
-    below = tuple(m for m in anticoagulants if m not in treating) + tuple(_long_term_anticoagulant(facts))
-    return treating, below
+    unsuitable = tuple(
+        KindedEvidence(m.evidence.ref, m.evidence.display or m.ingredient, m.evidence.when, kind=reason)
+        for m in anticoagulants
+        if (reason := _unsuitable_reason(m, hit, pregnant))
+    )
+    suitable = [m for m in anticoagulants if not _unsuitable_reason(m, hit, pregnant)]
+    treating = tuple(m for m in suitable if is_treatment_dose(m, weight_value, egfr_value, settings) is True)
+    below = tuple(m for m in suitable if m not in treating) + tuple(_long_term_anticoagulant(facts))
+    return treating, below, unsuitable
 
 
 def _other_thrombolysis(facts: ClinicalFacts, settings: PathwaySettings, pe, hypotension) -> tuple[Evidence, ...]:
@@ -461,13 +518,16 @@ def _unknown(facts: ClinicalFacts, other_causes_unknown: bool, platelets, egfr, 
         unknown.add("weight")
     if not facts.known("Observation"):
         unknown.add("vitals")
+    if not facts.known("Procedure", "Condition"):
+        unknown.add("stents")  # stents are read from Procedures and stent-status Conditions
     return frozenset(unknown)
 
 
 def _mass_state(facts: ClinicalFacts, settings: PathwaySettings):
     """(uncharacterized and not imaged, imaged but nature unknown, imaging unknown)."""
     imaging = _mass_imaging(facts)
-    imaging_known = facts.known(*IMAGING_TYPES)
+    # A mass-nature or a CT-venography Observation may characterize the mass: it must have been read too.
+    imaging_known = facts.known("Observation", *IMAGING_TYPES)
     uncharacterized = None
     imaged_unknown = None
     for mass in sorted(facts.masses, key=lambda m: m.recorded or facts.now, reverse=True):
@@ -506,13 +566,13 @@ def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
 
     platelets = _platelets(facts, settings)
     contraindications = _contraindications(facts, settings, platelets)
-    hit = _newest([c for c in facts.hit if counts(c)])
+    hit, hit_status = _hit(facts)
     pregnancy = _newest([c for c in facts.pregnancy if counts(c)])
     weight = _newest_in_window(
-        [m for m in facts.weight if m.value is not None], now, timedelta(days=settings.weight_window_days)
+        [m for m in facts.weight if _plausible_weight(m)], now, timedelta(days=settings.weight_window_days)
     )
     egfr = _newest_in_window(facts.egfr, now, timedelta(hours=settings.platelets_renal_window_hours))
-    treating, below = _anticoagulation(facts, settings, weight, egfr)
+    treating, below, unsuitable = _anticoagulation(facts, settings, weight, egfr, hit is not None, pregnancy is not None)
     antithrombotics = tuple(m for m in facts.medications if is_anticoagulant(m) or m.drug_class == DrugClass.ANTIPLATELET)
 
     limb_threat = [c.evidence for c in _current(facts.phlegmasia, now, acute_window)]
@@ -578,4 +638,6 @@ def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
         other_antithrombotic_indications=tuple(c.evidence for c in _confirmed_ever(facts.other_antithrombotic_indications)),
         other_thrombolysis_indications=_other_thrombolysis(facts, settings, pe, hypotension),
         unknown=_unknown(facts, other_causes_unknown, platelets, egfr, weight),
+        hit_status=hit_status,
+        unsuitable_anticoagulants=unsuitable,
     )

@@ -43,6 +43,8 @@ ABNORMAL_CFV_WAVEFORM = "non-phasic-cfv-waveform"
 PELVIC_MASS = "pelvic-mass"
 
 ABNORMAL_WAVEFORMS = (Waveform.NON_PHASIC, Waveform.ABSENT)
+# A chronic thrombus is no acute DVT (docs/decisions.md): it reads as negative for the DVT axis.
+NO_ACUTE_THROMBUS = (ThrombusResult.ABSENT, ThrombusResult.CHRONIC)
 PELVIC_IMAGING_KINDS = (ImagingKind.CT_VENOGRAPHY_PELVIS, ImagingKind.MR_VENOGRAPHY_PELVIS)
 REPORT_TYPES = ("Observation", "DiagnosticReport")  # where study results are read from
 GRADE_RANK = {"mild": 1, "moderate": 2, "severe": 3}  # Swelling.grade, as recorded
@@ -69,6 +71,7 @@ class DvtAxis:
     expired_study: VenousStudy | None = None  # negative duplex older than the window
     voided_by: Swelling | None = None  # new / worsening swelling after the negative duplex
     unreadable_pelvic_study: Evidence | None = None  # pelvic venography done after the duplex, result not final/coded
+    pelvic_study_preliminary: bool = False  # that study has a coded result that is still preliminary
     abnormal_waveform: WaveformFact | None = None  # newest non-phasic / absent CFV waveform
     pelvic_imaging_since_waveform: bool = False
     reports_unreadable: tuple[str, ...] = ()  # resource types of results that could not be read
@@ -251,13 +254,17 @@ class _DvtReader:
 
     # -- results that could not be read ---------------------------------------------------------
     def unmatched_imaging(self, kinds, results: list[VenousStudy], leg: Side) -> list[Evidence]:
-        """Studies done (ImagingStudy / Procedure / report) with no readable result of the same day."""
-        readable = [st for st in results if _readable(st)]
+        """Studies done (ImagingStudy / Procedure / report) with no coded result of the same day.
+
+        A preliminary result is coded: its report is awaited, but it is not "result not coded" (the
+        preliminary report itself is also a study done, and must not be read as one without a result).
+        """
+        coded = [st for st in results if st.result != ThrombusResult.UNREADABLE]
         out = []
         for item in self.facts.imaging:
             if item.kind not in kinds or not covers(item.side, leg):
                 continue
-            if any(st.evidence.ref == item.evidence.ref or _same_day(st.evidence.when, item.evidence.when) for st in readable):
+            if any(st.evidence.ref == item.evidence.ref or _same_day(st.evidence.when, item.evidence.when) for st in coded):
                 continue
             out.append(item.evidence)
         return out
@@ -276,31 +283,39 @@ class _DvtReader:
         ]
         return _newest(candidates, when=lambda e: e.when)
 
-    def pending_duplex(self, leg: Side) -> Evidence | None:
+    def pending_duplex(self, leg: Side, newer_than: datetime | None = None) -> Evidence | None:
+        """The newest preliminary negative duplex of the leg (awaiting its final report)."""
         pending = [
             st.evidence
             for st in self.facts.duplex_results
             if st.status == ResultStatus.PRELIMINARY
-            and st.result == ThrombusResult.ABSENT
+            and st.result in NO_ACUTE_THROMBUS
             and covers(st.side, leg)
             and within(st.evidence.when, self.now, self.negative_valid)
+            and (newer_than is None or _after(st.evidence.when, newer_than))
         ]
         return _newest(pending, when=lambda e: e.when)
 
-    def unreadable_pelvic(self, since: datetime | None, leg: Side) -> Evidence | None:
-        not_final = [
+    def unreadable_pelvic(self, since: datetime | None, leg: Side) -> tuple[Evidence | None, bool]:
+        """The newest pelvic venography since the duplex that has no final result: (study, preliminary?).
+
+        Preliminary: a coded result awaiting its final report; otherwise done with no coded result.
+        """
+        preliminary = [
             st.evidence
             for st in self.facts.pelvic_venography
-            if not _readable(st) or st.result != ThrombusResult.ABSENT
+            if st.status == ResultStatus.PRELIMINARY and st.result in NO_ACUTE_THROMBUS
         ]
-        done = self.unmatched_imaging(PELVIC_IMAGING_KINDS, self.facts.pelvic_venography, leg)
-        candidates = [e for e in not_final + done if e.when is None or since is None or e.when >= since]
-        return _newest(candidates, when=lambda e: e.when)
+        not_coded = [st.evidence for st in self.facts.pelvic_venography if st.result == ThrombusResult.UNREADABLE]
+        not_coded += self.unmatched_imaging(PELVIC_IMAGING_KINDS, self.facts.pelvic_venography, leg)
+        candidates = [e for e in preliminary + not_coded if e.when is None or since is None or e.when >= since]
+        newest = _newest(candidates, when=lambda e: e.when)
+        return newest, newest is not None and newest in preliminary
 
     # -- one leg --------------------------------------------------------------------------------
     def negative_pelvic_after(self, duplex: VenousStudy, leg: Side) -> VenousStudy | None:
         newest = self.newest_readable(self.facts.pelvic_venography, leg)
-        if newest is None or newest.result != ThrombusResult.ABSENT:
+        if newest is None or newest.result not in NO_ACUTE_THROMBUS:
             return None
         if duplex.evidence.when is not None and (newest.evidence.when is None or newest.evidence.when < duplex.evidence.when):
             return None
@@ -318,25 +333,30 @@ class _DvtReader:
             return DvtAxis(UNASSESSED, negative_duplex=duplex, unreadable_study=newer_unreadable)
         if not within(duplex.evidence.when, self.now, self.negative_valid):
             return DvtAxis(UNASSESSED, expired_study=duplex, pending_study=self.pending_duplex(leg))
+        # A newer study awaiting its final report: the card says so rather than ask for another one.
         voided_by = self.voiding_swelling(duplex, leg)
         if voided_by is not None:
-            return DvtAxis(UNASSESSED, negative_duplex=duplex, voided_by=voided_by)
+            pending = self.pending_duplex(leg, newer_than=voided_by.recorded)
+            return DvtAxis(UNASSESSED, negative_duplex=duplex, voided_by=voided_by, pending_study=pending)
         pelvic = self.negative_pelvic_after(duplex, leg)
         if pelvic is not None:
             return DvtAxis(EXCLUDED, deciding=(duplex.evidence, pelvic.evidence), negative_duplex=duplex)
         triggers = self.triggers(duplex, leg)
         if triggers:
+            pelvic_study, pelvic_preliminary = self.unreadable_pelvic(duplex.evidence.when, leg)
             return DvtAxis(
                 PELVIC_IMAGING_NEEDED,
                 deciding=(duplex.evidence,),
                 negative_duplex=duplex,
                 triggers=triggers,
-                unreadable_pelvic_study=self.unreadable_pelvic(duplex.evidence.when, leg),
+                unreadable_pelvic_study=pelvic_study,
+                pelvic_study_preliminary=pelvic_preliminary,
                 abnormal_waveform=self.abnormal_waveform(),
             )
         if duplex.extent == DuplexExtent.WHOLE_LEG:
             return DvtAxis(EXCLUDED, deciding=(duplex.evidence,), negative_duplex=duplex)
-        return DvtAxis(UNASSESSED, negative_duplex=duplex, limited_study=duplex)
+        pending = self.pending_duplex(leg, newer_than=duplex.evidence.when)
+        return DvtAxis(UNASSESSED, negative_duplex=duplex, limited_study=duplex, pending_study=pending)
 
     def read(self) -> DvtAxis:
         confirmed = self.confirmed()

@@ -34,6 +34,14 @@ from cds_service.pathway.settings import PathwaySettings
 # Resource types each group of patient facts is read from (facts.unreadable names the unread ones).
 SCOPE_TYPES = ("Condition", "Procedure", "Observation", "DiagnosticReport")
 DVT_TYPES = ("Condition", "Observation", "DiagnosticReport", "ImagingStudy", "Procedure")
+# What could turn "DVT not excluded" into "excluded": conditions (the legs in question, a diagnosis) and
+# study results (axes.REPORT_TYPES). An ImagingStudy or Procedure carries no result: unread, it can
+# only hide an uncoded study, which never excludes DVT.
+DVT_EXCLUSION_TYPES = ("Condition",) + axes.REPORT_TYPES
+IMAGING_TYPES = ("ImagingStudy", "DiagnosticReport", "Procedure")
+# A mass's nature (Condition, or a mass-nature Observation) and its contrast imaging (a CT venography
+# Observation, or a study).
+MASS_TYPES = ("Condition", "Observation") + IMAGING_TYPES
 CONDITION_TYPES = ("Condition",)
 CONTRAINDICATION_TYPES = ("Condition", "Observation")  # bleeding diagnoses, platelet counts
 LESION_TYPES = ("Observation",)  # IVUS measurements, lesion behaviour
@@ -41,6 +49,9 @@ MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 
 # Non-LMWH agents that are a warning in pregnancy (RULES cross-cutting: warfarin and DOACs).
 PREGNANCY_WARNING_AGENTS = frozenset({"warfarin", "apixaban", "rivaroxaban", "dabigatran", "edoxaban"})
+# Unfractionated heparin: with the LMWHs, the heparins a patient with heparin-induced thrombocytopenia
+# must not get (DATA-CONTRACT: "no heparin").
+UNFRACTIONATED_HEPARIN = "heparin"
 ENOXAPARIN = "enoxaparin"
 # The guideline's regimen in administrations per day (G:8: twice daily; once daily below the eGFR cut-off).
 TWICE_DAILY, ONCE_DAILY = 2, 1
@@ -253,12 +264,14 @@ def stent_dvt_not_excluded(order: DraftOrder, ctx: OrderContext) -> Finding | No
     if axis == axes.CONFIRMED:
         values = {"dvt_axis": axis, "preliminary": ctx.a.dvt_preliminary}
         return _finding("STENT-DVT-NOT-EXCLUDED", Indicator.WARNING, order, values, ctx.a.dvt_evidence)
-    if axis not in (axes.UNASSESSED, axes.PELVIC_IMAGING_NEEDED) or not ctx.known(*DVT_TYPES):
-        return None  # "not excluded" from unread studies would be a guess: a newer negative one may exist
+    if axis not in (axes.UNASSESSED, axes.PELVIC_IMAGING_NEEDED) or not ctx.known(*DVT_EXCLUSION_TYPES):
+        return None  # "not excluded" from unread results would be a guess: a newer negative one may exist
     values = {
         "dvt_axis": axis,
         "triggers": sorted({t.kind for t in ctx.a.pelvic_triggers}),
         "limited_study": ctx.a.limited_study is not None,
+        # A pelvic study done but unread (no result either way) is possible: the card says so.
+        "imaging_unreadable": not ctx.known(*IMAGING_TYPES),
     }
     evidence = _evidence(ctx.a.dvt_evidence, ctx.a.limited_study.evidence if ctx.a.limited_study else None)
     return _finding("STENT-DVT-NOT-EXCLUDED", Indicator.WARNING, order, values, evidence)
@@ -277,8 +290,8 @@ def stent_mass_not_characterized(order: DraftOrder, ctx: OrderContext) -> Findin
     """G:24-26: the mass may be the cause of the compression; CT or MRI with contrast is essential to
     characterize it before stenting."""
     mass = ctx.a.mass_uncharacterized
-    if not _is_stent(order, ctx) or mass is None:
-        return None
+    if not _is_stent(order, ctx) or mass is None or not ctx.known(*MASS_TYPES):
+        return None  # an unread mass-nature Observation or CT venography may characterize it
     values = {"mass_display": mass.evidence.display, "mass_ref": mass.evidence.ref}
     return _finding("STENT-MASS-NOT-CHARACTERIZED", Indicator.WARNING, order, values, (mass.evidence,))
 
@@ -332,18 +345,26 @@ def _thrombolysis_indicated(ctx: OrderContext) -> bool | None:
     if not a.limb_threat:
         return False
     if ctx.s.thrombolysis_requires_hypotension and not a.severe_hypotension:
-        hypotension_unread = not ctx.known("Observation", *MEDICATION_TYPES)
-        return None if hypotension_unread else False
+        return None if _hypotension_unread(ctx) else False
     return not (a.anticoagulation_contraindicated or a.hemorrhagic_shock)
 
 
-def _other_thrombolysis_indication(order: DraftOrder, ctx: OrderContext) -> bool:
+def _hypotension_unread(ctx: OrderContext) -> bool:
+    """Severe hypotension is also read from blood pressures and vasopressors: unread, it may be there."""
+    return not ctx.known("Observation", *MEDICATION_TYPES)
+
+
+def _other_thrombolysis_indication(order: DraftOrder, ctx: OrderContext) -> bool | None:
     """Stroke, myocardial infarction, acute arterial limb ischemia, or PE with shock / hypotension:
-    recorded on the patient, or named as the order's reason."""
+    recorded on the patient, or named as the order's reason. None: a PE whose blood pressure could
+    not be read (unknown, not "no indication")."""
     if ctx.a.other_thrombolysis_indications or "thrombolysis-indication" in order.reason_kinds:
         return True
-    pe_with_shock = ctx.a.acute_pe or "pulmonary-embolism" in order.reason_kinds
-    return pe_with_shock and ctx.a.severe_hypotension
+    if not (ctx.a.acute_pe or "pulmonary-embolism" in order.reason_kinds):
+        return False
+    if ctx.a.severe_hypotension:
+        return True
+    return None if _hypotension_unread(ctx) else False
 
 
 def thrombolysis_not_indicated(order: DraftOrder, ctx: OrderContext) -> Finding | None:
@@ -353,7 +374,7 @@ def thrombolysis_not_indicated(order: DraftOrder, ctx: OrderContext) -> Finding 
         return None
     if not (ctx.a.in_scope or ctx.a.dvt_confirmed) or not ctx.known(*CONDITION_TYPES):
         return None  # phlegmasia, shock and the other indications are conditions: unread, they may exist
-    if _other_thrombolysis_indication(order, ctx):
+    if _other_thrombolysis_indication(order, ctx) is not False:
         return None
     indicated = _thrombolysis_indicated(ctx)
     if indicated is not False:
@@ -385,9 +406,23 @@ def anticoag_regimen(order: DraftOrder, ctx: OrderContext) -> Finding | None:
     medication = order.medication
     if order.kind is not OrderKind.ANTICOAGULANT or medication is None or not ctx.a.dvt_confirmed:
         return None
+    if ctx.a.hit is not None and _is_heparin(order):
+        return _heparin_despite_hit(order, ctx)
     if medication.drug_class is DrugClass.LMWH:
         return _lmwh_regimen(order, ctx)
     return _non_lmwh_agent(order, ctx)
+
+
+def _is_heparin(order: DraftOrder) -> bool:
+    return order.medication.drug_class is DrugClass.LMWH or order.medication.ingredient == UNFRACTIONATED_HEPARIN
+
+
+def _heparin_despite_hit(order: DraftOrder, ctx: OrderContext) -> Finding:
+    """Heparin-induced thrombocytopenia: no heparin, LMWH included (DATA-CONTRACT; RULES
+    DVT-ANTICOAGULATE: "a non-heparin anticoagulant is needed"). The guideline's LMWH regimen (G:8)
+    does not apply, whatever the dose, so there is no dose to suggest."""
+    values = {"ingredient": order.medication.ingredient, "variant": "hit", "hit": True, **_renal_values(ctx)}
+    return _finding("ANTICOAG-REGIMEN", Indicator.WARNING, order, values, (ctx.a.hit,))
 
 
 def _renal_values(ctx: OrderContext) -> dict[str, object]:
@@ -405,17 +440,19 @@ def _lmwh_regimen(order: DraftOrder, ctx: OrderContext) -> Finding | None:
         "dose_unit": medication.dose_unit,
         "per_day": medication.per_day,
         "expected_per_day": expected_per_day,
-        "hit": ctx.a.hit is not None,
         **_renal_values(ctx),
     }
     evidence = _evidence(ctx.a.weight_kg.evidence if ctx.a.weight_kg else None, ctx.a.egfr.evidence if ctx.a.egfr else None)
     frequency_error = medication.per_day is not None and medication.per_day != expected_per_day
     if medication.ingredient != ENOXAPARIN:
         # Only enoxaparin is dosed in the guideline's mg/kg; other LMWHs are checked for frequency only.
-        if not frequency_error:
-            return None
-        values.update(variant="frequency", expected_dose_mg=None)
-        return _finding("ANTICOAG-REGIMEN", Indicator.WARNING, order, values, evidence)
+        if frequency_error:
+            values.update(variant="frequency", expected_dose_mg=None)
+            return _finding("ANTICOAG-REGIMEN", Indicator.WARNING, order, values, evidence)
+        if medication.per_day is None:  # not a regimen we can confirm (as for enoxaparin)
+            values.update(variant="unreadable", expected_dose_mg=None)
+            return _finding("ANTICOAG-REGIMEN", Indicator.INFO, order, values, evidence)
+        return None
     return _enoxaparin_regimen(order, ctx, values, evidence, frequency_error)
 
 
@@ -432,7 +469,7 @@ def _enoxaparin_regimen(order, ctx: OrderContext, values: dict, evidence, freque
     values.update(expected_dose_mg=expected_mg, weight_kg=weight, tolerance_mg=_tolerance_mg(expected_mg, ctx.s))
     dose_readable = medication.dose is not None and medication.dose_unit.lower() == "mg"
     dose_error = dose_readable and not within_regimen_tolerance(medication.dose, expected_mg, ctx.s)
-    fix = () if ctx.a.hit else (UpdateOrder(order_ref=order.ref, dose_mg=float(expected_mg), per_day=per_day),)
+    fix = (UpdateOrder(order_ref=order.ref, dose_mg=float(expected_mg), per_day=per_day),)  # HIT never reaches here
     if dose_error or frequency_error:
         variant = "dose-and-frequency" if dose_error and frequency_error else "dose" if dose_error else "frequency"
         return _finding("ANTICOAG-REGIMEN", Indicator.WARNING, order, {**values, "variant": variant}, evidence, fix)
@@ -455,10 +492,12 @@ def _non_lmwh_agent(order: DraftOrder, ctx: OrderContext) -> Finding:
     values = {
         "ingredient": ingredient,
         "variant": "pregnancy" if ctx.a.pregnant else "pregnancy-unknown" if in_pregnancy else "non-lmwh",
+        # With HIT the card must not recommend LMWH: a non-heparin agent is what is needed.
+        "hit": ctx.a.hit is not None,
         **_renal_values(ctx),
     }
     indicator = Indicator.WARNING if in_pregnancy else Indicator.INFO
-    return _finding("ANTICOAG-REGIMEN", indicator, order, values, _evidence(ctx.a.pregnancy_evidence))
+    return _finding("ANTICOAG-REGIMEN", indicator, order, values, _evidence(ctx.a.pregnancy_evidence, ctx.a.hit))
 
 
 def post_stent_antithrombotic_order(order: DraftOrder, ctx: OrderContext) -> Finding | None:
@@ -560,7 +599,8 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo(
         "ANTICOAG-REGIMEN", ORDER, "Anticoagulant order is not the guideline's LMWH regimen",
         "DVT confirmed and an anticoagulant order that is not LMWH twice daily within max(10 %, 5 mg) of the "
-        "weight-adjusted dose (enoxaparin 1 mg/kg every 12 h; every 24 h when eGFR < 30).",
+        "weight-adjusted dose (enoxaparin 1 mg/kg every 12 h; every 24 h when eGFR < 30); or any heparin, LMWH "
+        "included, while heparin-induced thrombocytopenia is recorded (warning).",
         (8,), "warning / info",
         ("enoxaparin_mg_per_kg", "enoxaparin_rounding_mg", "regimen_tolerance_fraction", "regimen_tolerance_min_mg",
          "egfr_renal_dosing", "weight_window_days"),
@@ -595,27 +635,71 @@ RULE_ORDER: dict[str, int] = {rule_id: index for index, (rule_id, _) in enumerat
 
 _STENT = (OrderKind.STENT,)
 _DRUGS = (OrderKind.ANTICOAGULANT, OrderKind.ANTIPLATELET)
-_IMAGING = ("ImagingStudy", "DiagnosticReport", "Procedure")
 # For the DATA-UNAVAILABLE card: the order kinds each rule checks and the resource types it reads
 # (besides the scope, read from SCOPE_TYPES, for an order that is not clearly iliac).
 RULE_INPUTS: dict[str, tuple[tuple[OrderKind, ...], tuple[str, ...]]] = {
     "STENT-LENGTH": (_STENT, ()),
     "STENT-LENGTH-UNKNOWN": (_STENT, ()),
     "STENT-DIAMETER": (_STENT, LESION_TYPES),
-    "STENT-IVUS-REQUIRED": ((OrderKind.STENT, OrderKind.VENOPLASTY), ("Observation",) + _IMAGING),
+    "STENT-IVUS-REQUIRED": ((OrderKind.STENT, OrderKind.VENOPLASTY), ("Observation",) + IMAGING_TYPES),
     "STENT-BELOW-THRESHOLD": (_STENT, LESION_TYPES),
     "STENT-DYNAMIC-LESION": (_STENT, LESION_TYPES),
     "STENT-BILATERAL-EDEMA": (_STENT, CONDITION_TYPES),
     "STENT-MINIMAL-SYMPTOMS": (_STENT, CONDITION_TYPES),
     "STENT-DVT-NOT-EXCLUDED": (_STENT, DVT_TYPES),
     "STENT-OTHER-CAUSES": (_STENT, ("Condition", "Observation") + MEDICATION_TYPES),
-    "STENT-MASS-NOT-CHARACTERIZED": (_STENT, ("Condition", "Observation") + _IMAGING),
+    "STENT-MASS-NOT-CHARACTERIZED": (_STENT, MASS_TYPES),
     "STENT-EXTRINSIC-MASS": (_STENT, ("Condition", "Observation")),
     "IVC-FILTER-NOT-INDICATED": ((OrderKind.IVC_FILTER,), SCOPE_TYPES),
     "THROMBOLYSIS-NOT-INDICATED": ((OrderKind.THROMBOLYSIS,), SCOPE_TYPES + MEDICATION_TYPES),
     "ANTICOAG-REGIMEN": ((OrderKind.ANTICOAGULANT,), DVT_TYPES),
     "POST-STENT-ANTITHROMBOTIC-ORDER": (_DRUGS, DVT_TYPES),
 }
+
+
+# Rules that need only the draft order: they run whatever could be read, the scope included.
+ORDER_ONLY_RULES = frozenset({"STENT-LENGTH", "STENT-LENGTH-UNKNOWN"})
+_STENT_FAMILY = frozenset(rule_id for rule_id, (kinds, _) in RULE_INPUTS.items() if OrderKind.STENT in kinds)
+
+
+def _may_apply(rule_id: str, order: DraftOrder, ctx: OrderContext) -> bool:
+    """Whether the rule could concern this order, as far as the record tells (its scope gate)."""
+    if rule_id == "STENT-MASS-NOT-CHARACTERIZED" and ctx.known("Condition") and not ctx.facts.masses:
+        return False  # no mass on record: nothing to characterize, whatever else could not be read
+    if rule_id in _STENT_FAMILY:
+        return _stent_scope(order, ctx) or ctx.scope_unknown
+    if rule_id == "IVC-FILTER-NOT-INDICATED":
+        return ctx.a.in_scope or ctx.scope_unknown
+    if rule_id == "THROMBOLYSIS-NOT-INDICATED":
+        return ctx.a.in_scope or ctx.a.dvt_confirmed or ctx.scope_unknown
+    return True
+
+
+def _could_not_run(rule_id: str, order: DraftOrder, resource_types: tuple[str, ...], ctx: OrderContext) -> bool:
+    if set(resource_types) & set(ctx.facts.unreadable):
+        return True
+    # A venous order that is not clearly iliac is checked only for a patient in scope (RULES Scope).
+    return rule_id in _STENT_FAMILY - ORDER_ONLY_RULES and ctx.scope_unknown and not order.iliac
+
+
+def checks_not_run(
+    orders: list[DraftOrder], facts: ClinicalFacts, assessment: Assessment, settings: PathwaySettings,
+    findings: Iterable[Finding],
+) -> list[str]:
+    """The rule IDs (RULES.md order) that could concern these orders but could not run on the record as
+    read: a resource type they read was unreadable, or the patient's scope was unknown. A rule that
+    gave a finding ran. For the DATA-UNAVAILABLE card: their silence does not mean the order is safe."""
+    ctx = OrderContext(facts, assessment, settings, tuple(orders))
+    fired = {finding.rule_id for finding in findings}
+    return [
+        rule_id
+        for rule_id, (kinds, resource_types) in RULE_INPUTS.items()
+        if rule_id not in fired
+        and any(
+            o.kind in kinds and _may_apply(rule_id, o, ctx) and _could_not_run(rule_id, o, resource_types, ctx)
+            for o in orders
+        )
+    ]
 
 
 # -- evaluation ----------------------------------------------------------------------------------------

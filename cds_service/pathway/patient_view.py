@@ -86,7 +86,11 @@ def dvt_duplex(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Findi
         return None
     dvt = a.dvt
     side = _imaging_side(a)
-    values: dict[str, object] = {"side": side.value, "reports_unreadable": list(dvt.reports_unreadable)}
+    values: dict[str, object] = {
+        "side": side.value,
+        "mass": bool(facts.masses),
+        "reports_unreadable": list(dvt.reports_unreadable),
+    }
     proposals = (CreateOrder("leg-duplex", side),)
     evidence = _evidence([sw.evidence for sw in facts.swellings], [m.evidence for m in facts.masses])
     if dvt.unreadable_study is not None:
@@ -132,7 +136,9 @@ def dvt_pelvic_imaging(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) 
     }
     evidence = _evidence(duplex.evidence if duplex else None, [t.evidence for t in triggers], a.pregnancy_evidence)
     if a.unreadable_pelvic_study is not None:
-        values.update(variant="result-not-coded", study_date=_date(a.unreadable_pelvic_study.when))
+        # Done, no final result: review (or await) the report; never order a second study.
+        variant = "preliminary" if a.dvt.pelvic_study_preliminary else "result-not-coded"
+        values.update(variant=variant, study_date=_date(a.unreadable_pelvic_study.when))
         return Finding("DVT-PELVIC-IMAGING", Indicator.WARNING, values, _evidence(a.unreadable_pelvic_study, evidence))
     if a.pregnant:
         order, variant = "mr-venography", "pregnancy"
@@ -162,15 +168,20 @@ def dvt_anticoagulate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -
         "platelets_unknown": not a.platelets_known,
         "platelet_caution": a.thrombocytopenia_caution.value if a.thrombocytopenia_caution else None,
         "hit": a.hit is not None,
+        "hit_status": a.hit_status,
         "medications_unknown": "medications" in a.unknown,
         "below_treatment": [m.evidence.display or m.ingredient for m in a.anticoagulant_below_treatment],
+        "unsuitable": [{"display": u.display, "reason": u.kind} for u in a.unsuitable_anticoagulants],
         "pregnant": a.pregnant,
     }
     proposals: tuple = ()
     if weight is not None and a.hit is None:
         dose_mg, per_day = enoxaparin_regimen(weight, egfr, s)
-        values.update(dose_mg=dose_mg, per_day=per_day)
-        proposals = (CreateEnoxaparin(dose_mg, per_day),)
+        if dose_mg > 0:
+            values.update(dose_mg=dose_mg, per_day=per_day)
+            proposals = (CreateEnoxaparin(dose_mg, per_day),)
+        else:  # a weight too small to give a dose is an error in the record, not a dose of 0 mg
+            values["weight_implausible"] = True
     evidence = _evidence(
         a.dvt_evidence,
         a.acute_pe_evidence,
@@ -179,6 +190,8 @@ def dvt_anticoagulate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -
         a.platelets.evidence if a.platelets else None,
         a.hit,
         [m.evidence for m in a.anticoagulant_below_treatment],
+        a.unsuitable_anticoagulants,
+        a.pregnancy_evidence,
     )
     return Finding("DVT-ANTICOAGULATE", Indicator.CRITICAL, values, evidence, proposals)
 
@@ -204,8 +217,14 @@ def dvt_thrombolysis_option(facts: ClinicalFacts, a: Assessment, s: PathwaySetti
         return None
     if a.anticoag_contraindications or a.hemorrhagic_shock:
         return None
-    values = {"severe_hypotension": a.severe_hypotension, "hemorrhage_risk_pct": 8}
-    evidence = _evidence(a.dvt_evidence, a.limb_threat_evidence, a.hypotension_evidence)
+    values = {
+        "severe_hypotension": a.severe_hypotension,
+        "hemorrhage_risk_pct": 8,
+        # No recent platelet count is no contraindication, but a count is needed before lysis.
+        "platelets_unknown": not a.platelets_known,
+    }
+    platelets = a.platelets.evidence if a.platelets else None
+    evidence = _evidence(a.dvt_evidence, a.limb_threat_evidence, a.hypotension_evidence, platelets)
     return Finding("DVT-THROMBOLYSIS-OPTION", Indicator.CRITICAL, values, evidence)
 
 
@@ -256,6 +275,8 @@ def nivl_workup(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Find
         "mass_on_record": bool(facts.masses),
         "characterize_mass": mass_open,
         "ivus_step": a.ivus_done is None,
+        # IVUS done but no diameter stenosis could be read: the lesion stays unknown until it is.
+        "ivus_report_step": a.ivus_done is not None and (a.ivus_stenosis is None or a.ivus_stenosis.value is None),
         "ask_severity": a.symptoms == Severity.UNKNOWN,
         "other_causes_found": len(a.other_causes),
     }
@@ -327,6 +348,8 @@ def nivl_stent_candidate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings
         return None
     if a.mass_uncharacterized is not None or (facts.masses and "mass-imaging" in a.unknown):
         return None
+    if "stents" in a.unknown:  # "no stent yet" needs the procedures to have been read
+        return None
     reference = a.eiv_reference.value if a.eiv_reference else None
     values: dict[str, object] = {
         "ivus_percent": a.ivus_stenosis.value if a.ivus_stenosis else None,
@@ -334,6 +357,8 @@ def nivl_stent_candidate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings
         "reference_mm": reference,
         "min_length_mm": s.min_stent_length_mm,
         "side": a.swelling_side.value,
+        # The lesion axis reads an unrecorded behaviour as fixed (docs/decisions.md); the card says so.
+        "fixed_recorded": bool(facts.lesion_behavior),
     }
     if reference is not None:
         values.update(diameter_min_mm=reference + s.oversize_min_mm, diameter_max_mm=reference + s.oversize_max_mm)
@@ -379,26 +404,38 @@ def nivl_minimal_symptoms(facts: ClinicalFacts, a: Assessment, s: PathwaySetting
 
 
 # -- stent -------------------------------------------------------------------------------------------
-def surveillance_due_days(settings: PathwaySettings, elapsed: timedelta) -> tuple[int, int] | None:
-    """(previous due day, latest due day passed) of the surveillance schedule, or None if none is due.
+def surveillance_days(settings: PathwaySettings, beyond_day: float) -> list[int]:
+    """The scheduled study days after the stent (30, 182, 365, then yearly), until two lie past `beyond_day`."""
+    days = list(settings.stent_followup_schedule_days)
+    while len(days) < 2 or days[-2] < beyond_day:
+        days.append(days[-1] + settings.stent_followup_yearly_days)
+    return days
 
-    Schedule (G:45, RULES POST-STENT-FOLLOWUP): within 30 days, then 6 months, 12 months, then yearly.
-    A study is due *by* its day: overdue only once that day has fully passed.
+
+def next_surveillance_day(settings: PathwaySettings, last_study_day: float | None) -> int:
+    """The day after the stent by which the next surveillance study is due (G:45).
+
+    No study since the stent: the first scheduled day. Otherwise the newest study stands for the
+    scheduled day nearest to it (a 6-month study done a week late is still the 6-month study; a tie
+    goes to the earlier day), and the next study is due on the scheduled day after that one. So one
+    late study never stands for two scheduled studies.
     """
-    due_days = list(settings.stent_followup_schedule_days)
-    while timedelta(days=due_days[-1]) < elapsed:
-        due_days.append(due_days[-1] + settings.stent_followup_yearly_days)
-    passed = [d for d in due_days if timedelta(days=d) < elapsed]
-    if not passed:
-        return None
-    previous = due_days[due_days.index(passed[-1]) - 1] if len(passed) > 1 else 0
-    return previous, passed[-1]
+    if last_study_day is None:
+        return settings.stent_followup_schedule_days[0]
+    days = surveillance_days(settings, last_study_day)
+    nearest = min(range(len(days)), key=lambda i: (abs(days[i] - last_study_day), i))
+    return days[nearest + 1]
 
 
-def _stent_imaging(facts: ClinicalFacts, since: datetime) -> Evidence | None:
+def _stent_imaging(facts: ClinicalFacts, placed: datetime) -> Evidence | None:
+    """The newest iliac venous imaging after the day of the stent.
+
+    Imaging on the stent's own day (completion venography, intra-procedural IVUS) is part of the
+    procedure, not follow-up.
+    """
     dated = [i.evidence for i in facts.imaging if i.kind in STENT_IMAGING_KINDS and i.evidence.when]
     dated += [st.evidence for st in facts.pelvic_venography if st.evidence.when]
-    after = [e for e in dated if e.when > since]
+    after = [e for e in dated if e.when.date() > placed.date()]
     return max(after, key=lambda e: e.when) if after else None
 
 
@@ -409,12 +446,10 @@ def post_stent_followup(facts: ClinicalFacts, a: Assessment, s: PathwaySettings)
     if "stent-imaging" in a.unknown:  # "no imaging since" needs the imaging data
         return None
     placed = a.stent.placed
-    due = surveillance_due_days(s, facts.now - placed)
-    if due is None:
-        return None
-    previous_day, due_day = due
     newest = _stent_imaging(facts, placed)
-    if newest is not None and newest.when > placed + timedelta(days=previous_day):
+    last_study_day = (newest.when - placed) / timedelta(days=1) if newest else None
+    due_day = next_surveillance_day(s, last_study_day)
+    if facts.now - placed <= timedelta(days=due_day):  # due *by* that day: overdue once it has passed
         return None
     values = {
         "stent_date": _date(placed),
@@ -482,8 +517,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo(
         "DVT-ANTICOAGULATE", PV, "DVT confirmed: start therapeutic LMWH twice daily",
         "A confirmed acute DVT (preliminary positives included) or an acute PE, no anticoagulant at treatment "
-        "dose and no anticoagulation contraindication. Suggests enoxaparin 1 mg/kg every 12 h (every 24 h when "
-        "eGFR < 30) from the latest weight, rounded half-up to 10 mg.",
+        "dose and no anticoagulation contraindication. A heparin or LMWH despite HIT, or warfarin / a DOAC in "
+        "pregnancy, is not treatment. Suggests enoxaparin 1 mg/kg every 12 h (every 24 h when eGFR < 30) from the "
+        "latest weight, rounded half-up to 10 mg; nothing with HIT on record (active, suspected or past).",
         (8,), "critical",
         (
             "acute_dvt_current_days", "enoxaparin_mg_per_kg", "enoxaparin_rounding_mg", "egfr_renal_dosing",
@@ -579,7 +615,8 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo(
         "POST-STENT-FOLLOWUP", PV, "Stent surveillance imaging is due",
         "An iliac venous stent whose newest imaging after placement (or the stent date) is older than the "
-        "surveillance schedule allows: first study within 30 days, then 6 months, 12 months and yearly.",
+        "surveillance schedule allows: first study within 30 days, then 6 months, 12 months and yearly. A study "
+        "stands for the scheduled day nearest to it; imaging on the stent's own day is part of the procedure.",
         (45,), "info", ("stent_followup_schedule_days", "stent_followup_yearly_days"),
     ),
     RuleInfo(

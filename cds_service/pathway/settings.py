@@ -62,8 +62,7 @@ class PathwaySettings:
     labs_window_days: int = 90
     weight_window_days: int = 30
     mass_imaging_lookback_days: int = 14  # contrast CT / MRI from 14 days before the mass (RULES MASS-CHARACTERIZE)
-    # Stent surveillance (G:45; RULES POST-STENT-FOLLOWUP): first study, then 6 months, 12 months, yearly
-    stent_first_followup_days: int = 30
+    # Stent surveillance (G:45; RULES POST-STENT-FOLLOWUP): first study within 30 days, 6 months, 12 months, yearly
     stent_followup_schedule_days: tuple[int, ...] = (30, 182, 365)
     stent_followup_yearly_days: int = 365
     # Thrombolysis: the literal reading of G:10 (phlegmasia AND severe hypotension). A site wanting
@@ -104,7 +103,6 @@ SOURCES: dict[str, Threshold] = {
     "labs_window_days": Threshold("Other labs window", "DATA-CONTRACT time windows"),
     "weight_window_days": Threshold("Body weight window", "DATA-CONTRACT time windows"),
     "mass_imaging_lookback_days": Threshold("Contrast imaging this long before the mass was recorded counts", "RULES MASS-CHARACTERIZE"),
-    "stent_first_followup_days": Threshold("First imaging after the stent within", "G:45; RULES POST-STENT-FOLLOWUP"),
     "stent_followup_schedule_days": Threshold("Surveillance studies due at these days after the stent", "G:45; RULES POST-STENT-FOLLOWUP"),
     "stent_followup_yearly_days": Threshold("Then yearly", "G:45; RULES POST-STENT-FOLLOWUP"),
     "thrombolysis_requires_hypotension": Threshold("Thrombolysis needs phlegmasia and severe hypotension (literal G:10)", "G:10; RULES cross-cutting"),

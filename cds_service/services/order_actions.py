@@ -80,13 +80,33 @@ def _size_update(order: dict, which: str, new_mm: float, drafts: DraftSet) -> Su
     updated = with_stent_size(carrier, which, new_mm, drafts.value_sets)
     if updated is None:
         return None
-    ref = order_reading.reference_of(carrier)
-    label = f"Change the stent {which} to {new_mm:g} mm ({ref})"
-    return _update(label, updated)
+    # The procedure and its device are one stent: where the other one states the same size in its
+    # words, it changes too, so that the order signed never says two sizes.
+    stated = order_reading.stent_dimension(carrier, which, drafts.value_sets)
+    carrier_ref = order_reading.reference_of(carrier)
+    others = [r for r in _one_stent(order, drafts) if order_reading.reference_of(r) != carrier_ref]
+    old_mm = stated.mm if stated is not None else None
+    resources = [updated] + [r for r in (with_size_in_text(o, which, old_mm, new_mm) for o in others) if r]
+    refs = ", ".join(order_reading.reference_of(r) for r in resources)
+    label = f"Change the stent {which} to {new_mm:g} mm ({refs})"
+    return Suggestion(label=label, actions=[Action(type="update", description=label, resource=r) for r in resources])
 
 
 def _update(label: str, resource: dict) -> Suggestion:
     return Suggestion(label=label, actions=[Action(type="update", description=label, resource=resource)])
+
+
+def _one_stent(order: dict, drafts: DraftSet) -> list[dict]:
+    """The stent procedure and the device orders based on it (or just the order)."""
+    if order.get("resourceType") != "ServiceRequest":
+        return [order]
+    return [order] + order_reading.devices_based_on(order_reading.reference_of(order), drafts.resources)
+
+
+def with_size_in_text(resource: dict, which: str, old_mm: float | None, new_mm: float) -> dict | None:
+    """A copy of `resource` whose words stating the size `old_mm` say `new_mm`; None when none does."""
+    updated = copy.deepcopy(resource)
+    return updated if _rewrite_texts(updated, which, old_mm, new_mm) else None
 
 
 def size_carrier(order: dict, which: str, drafts: DraftSet) -> dict | None:
@@ -104,9 +124,12 @@ def with_stent_size(resource: dict, which: str, new_mm: float, value_sets: Value
     dimension = order_reading.stent_dimension(resource, which, value_sets)
     if dimension is not None and dimension.where == "parameter":
         _set_quantity(updated["parameter"][dimension.parameter_index], new_mm)  # read from this very list
+        # The same size in the order's words changes too: a parameter at 60 mm under a text that
+        # still says "14 x 50 mm" would leave the team two sizes to choose from.
+        _rewrite_texts(updated, which, dimension.mm, new_mm)
         return updated
     if dimension is not None and dimension.where == "text":
-        return updated if _rewrite_texts(updated, which, dimension, new_mm) else None
+        return updated if _rewrite_texts(updated, which, dimension.mm, new_mm) else None
     return None
 
 
@@ -139,15 +162,16 @@ def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def _rewrite_texts(resource: dict, which: str, dimension, new_mm: float) -> bool:
-    """Rewrite the size in every text that states the same size (a text and its display often repeat)."""
+def _rewrite_texts(resource: dict, which: str, old_mm: float | None, new_mm: float) -> bool:
+    """Rewrite the size in every text that states the size `old_mm` (a text and its display often
+    repeat); a text stating another size, or none, is left as it is."""
     changed = False
     for holder, key in _text_slots(resource):
         text = holder.get(key)
         if not isinstance(text, str):
             continue
         found = order_reading.text_dimension(text, which)
-        if found is None or found.mm != dimension.mm:
+        if found is None or found.mm is None or found.mm != old_mm:
             continue
         rewritten = order_reading.rewrite_text_dimension(text, which, new_mm, at_least=which == "length")
         if rewritten is not None and rewritten != text:
@@ -168,17 +192,34 @@ def with_enoxaparin_regimen(resource: dict, dose_mg: float, per_day: int) -> dic
     _set_dose(dosage, dose_mg)
     _set_timing(dosage, per_day)
     proposal = CreateEnoxaparin(int(dose_mg), per_day)
-    if "text" in dosage:
-        dosage["text"] = enoxaparin_text(proposal)
+    for written in ("text", "patientInstruction"):  # words that would still state the old regimen
+        if written in dosage:
+            dosage[written] = enoxaparin_text(proposal)
+    syringe = medication_request(proposal, "x")["medicationCodeableConcept"]
     if _names_another_syringe(updated.get("medicationCodeableConcept"), dose_mg):
-        updated["medicationCodeableConcept"] = medication_request(proposal, "x")["medicationCodeableConcept"]
+        updated["medicationCodeableConcept"] = syringe
+    medication = _contained_medication(updated)
+    if medication is not None and _names_another_syringe(medication.get("code"), dose_mg):
+        medication["code"] = syringe
     return updated
+
+
+def _contained_medication(request: dict) -> dict | None:
+    """The contained Medication that `medicationReference` ("#id") points to (EHRs send drafts so)."""
+    reference = request.get("medicationReference")
+    target = reference.get("reference") if isinstance(reference, dict) else None
+    if not isinstance(target, str) or not target.startswith("#"):
+        return None
+    return next((c for c in _list(request.get("contained"))
+                 if isinstance(c, dict) and c.get("resourceType") == "Medication" and c.get("id") == target[1:]), None)
 
 
 def _set_dose(dosage: dict, dose_mg: float) -> None:
     rates = dosage.get("doseAndRate")
     if not isinstance(rates, list) or not rates or not isinstance(rates[0], dict):
         dosage["doseAndRate"] = rates = [{}]
+    for stale in [key for key in rates[0] if isinstance(key, str) and key.startswith("dose")]:
+        del rates[0][stale]  # dose[x] is one choice: a doseRange beside the new doseQuantity is invalid FHIR
     rates[0]["doseQuantity"] = {"value": _number(dose_mg), "unit": "mg", "system": UCUM, "code": "mg"}
 
 

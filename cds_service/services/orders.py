@@ -18,7 +18,7 @@ from cds_service.pathway.catalogue import DATA_UNAVAILABLE as SERVICE_CARD
 from cds_service.pathway.facts import DraftOrder, Evidence, OrderKind
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.pathway.guideline import guideline_text
-from cds_service.pathway.order_rules import RULE_INPUTS, RULE_ORDER, RULES, evaluate_orders
+from cds_service.pathway.order_rules import RULE_ORDER, RULES, checks_not_run, evaluate_orders
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import Card
 from cds_service.services.base import HookCall
@@ -49,7 +49,7 @@ def as_ordered(written: str, millimetres: float | None) -> str:
     if not written:
         return _mm(millimetres)
     if millimetres is None:
-        return f"{written} (unit not readable)"
+        return f"{written} (not readable as a size)"
     if written.replace(" ", "") == f"{millimetres:.10g}mm":
         return written
     if QUANTITY.match(written):
@@ -94,7 +94,10 @@ def _stent_length_unknown(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     v = f.values
     minimum = _num(v["min_length_mm"])
     if v["length_as_ordered"]:
-        found = f"the length is given as {v['length_as_ordered']}, in a unit the service cannot read (UCUM mm, cm, m or [in_i])"
+        found = (
+            f"the length is given as '{v['length_as_ordered']}', which the service cannot read as a length "
+            "(a number with a decimal point, in UCUM mm, cm, m or [in_i])"
+        )
     else:
         found = "the order states no stent length"
     summary = f"Stent length cannot be verified: it must be at least {minimum} mm"
@@ -109,7 +112,8 @@ def _stent_diameter(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     diameter = as_ordered(v["diameter_as_ordered"], v["diameter_mm"])
     low, high, reference = _num(v["range_low_mm"]), _num(v["range_high_mm"]), _num(v["reference_mm"])
     oversize = v["oversize_mm"]
-    summary = f"Stent diameter {_num(v['diameter_mm'])} mm outside {low}-{high} mm (EIV reference {reference} mm + 1 to 4)"
+    oversize_range = f"{_num(s.oversize_min_mm)} to {_num(s.oversize_max_mm)}"
+    summary = f"Stent diameter {_num(v['diameter_mm'])} mm outside {low}-{high} mm (EIV reference {reference} mm + {oversize_range})"
     reasoning = (
         f"{_order_line(v)} Diameter as ordered: {diameter}.{_device_note(v)}\n\n"
         f"IVUS external iliac vein reference diameter: {reference} mm; oversize by {_num(s.oversize_min_mm)}-"
@@ -189,6 +193,11 @@ def _stent_dvt_not_excluded(f: Finding, s: PathwaySettings) -> tuple[str, str]:
             f"{_order_line(v)} DVT has not been excluded: the leg duplex was negative, but a pelvic trigger "
             f"({', '.join(v['triggers'])}) needs CT or MR venography of the pelvis, not done since."
         )
+        if v.get("imaging_unreadable"):
+            reasoning += (
+                " The imaging studies could not be read: if a pelvic CT or MR venography was done, review its report;"
+                " with no coded result it does not exclude DVT either."
+            )
     else:
         limited = " The only duplex covered part of the leg." if v.get("limited_study") else ""
         summary = "Stent ordered before DVT is excluded: complete whole-leg duplex first"
@@ -261,7 +270,7 @@ def _thrombolysis_not_indicated(f: Finding, s: PathwaySettings) -> tuple[str, st
     if v["hemorrhagic_shock"]:
         found.append("hemorrhagic / hypovolemic shock")
     dose = f", total {_num(v['total_mg'])} mg" if v.get("total_mg") is not None else ""
-    summary = "Thrombolysis without limb-threatening ischemia and severe hypotension: hemorrhage risk 8 %"
+    summary = _thrombolysis_summary(v, s)
     reasoning = (
         f"{_order_line(v)}{' Dose' + dose[1:] + '.' if dose else ''} Found: {'; '.join(found)}.\n\n"
         "Thrombolysis is reserved for limb-threatening ischemia with severe hypotension; its hemorrhage risk is "
@@ -269,6 +278,18 @@ def _thrombolysis_not_indicated(f: Finding, s: PathwaySettings) -> tuple[str, st
         "limb ischemia) is recorded. Suggested: remove the draft order."
     )
     return summary, reasoning
+
+
+def _thrombolysis_summary(v: dict, s: PathwaySettings) -> str:
+    """Say what is missing, or what rules thrombolysis out: it is not always the indication."""
+    if not v["limb_threat"]:
+        return "Thrombolysis with no limb-threatening ischemia recorded: reserved for it with severe hypotension (8 % bleeding)"
+    if v["requires_hypotension"] and not v["severe_hypotension"]:
+        return "Thrombolysis for limb-threatening ischemia without severe hypotension: not indicated (8 % bleeding)"
+    if v["hemorrhagic_shock"]:
+        return "Thrombolysis with hemorrhagic / hypovolemic shock: not indicated (hemorrhage risk 8 %)"
+    platelets = _num(s.platelets_contraindication_10_3_ul)
+    return f"Thrombolysis with recent bleeding or platelets < {platelets}: contraindicated (hemorrhage risk 8 %)"
 
 
 def _interval(per_day: object) -> str:
@@ -284,8 +305,11 @@ def _interval(per_day: object) -> str:
 def _anticoag_regimen(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     v = f.values
     variant = v["variant"]
+    per_kg = f"{_num(s.enoxaparin_mg_per_kg)} mg/kg"
+    if variant == "hit":
+        return _heparin_despite_hit(v)
     if variant in ("non-lmwh", "pregnancy", "pregnancy-unknown"):
-        return _non_lmwh(v)
+        return _non_lmwh(v, per_kg)
     ordered = f"{_num(v['dose'])} {v['dose_unit']}" if v.get("dose") is not None else "dose not readable"
     ordered += f" {_interval(v['per_day'])}"
     expected_interval = _interval(v["expected_per_day"])
@@ -297,8 +321,15 @@ def _anticoag_regimen(f: Finding, s: PathwaySettings) -> tuple[str, str]:
         )
         weight = "The body weight could not be read" if v.get("weight_unreadable") else "No recent body weight"
         reasoning = (
-            f"{_order_line(v)} Ordered: {ordered}. {weight}, so the weight-adjusted dose (1 mg/kg) cannot be "
+            f"{_order_line(v)} Ordered: {ordered}. {weight}, so the weight-adjusted dose ({per_kg}) cannot be "
             f"computed: check or record a weight. The regimen is {expected_interval}.{renal}"
+        )
+        return summary, reasoning
+    if v.get("expected_dose_mg") is None and variant == "unreadable":  # dalteparin, tinzaparin: no frequency
+        summary = f"{v['ingredient'].capitalize()} order could not be checked: LMWH is given {expected_interval}"
+        reasoning = (
+            f"{_order_line(v)} Ordered: {ordered}. The frequency could not be read, so the order cannot be confirmed "
+            f"as the guideline's regimen, LMWH {expected_interval}.{renal}"
         )
         return summary, reasoning
     if v.get("expected_dose_mg") is None:  # dalteparin, tinzaparin: frequency only
@@ -312,13 +343,12 @@ def _anticoag_regimen(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     else:
         summary = f"Enoxaparin {ordered} is not the weight-adjusted {expected} ({_num(v['weight_kg'])} kg)"
     reasoning = (
-        f"{_order_line(v)} Ordered: {ordered}. Weight-adjusted regimen: 1 mg/kg = {expected} for "
-        f"{_num(v['weight_kg'])} kg (rounded to 10 mg; accepted within {tolerance}, the larger of 10 % and 5 mg)."
+        f"{_order_line(v)} Ordered: {ordered}. Weight-adjusted regimen: {per_kg} = {expected} for "
+        f"{_num(v['weight_kg'])} kg (rounded to {_num(s.enoxaparin_rounding_mg)} mg; accepted within {tolerance}, "
+        f"the larger of {_num(s.regimen_tolerance_fraction * 100)} % and {_num(s.regimen_tolerance_min_mg)} mg)."
         f"{renal}"
     )
-    if v.get("hit"):
-        reasoning += "\n\nHeparin-induced thrombocytopenia is recorded: no enoxaparin suggestion; a non-heparin anticoagulant is needed."
-    elif f.proposals:
+    if f.proposals:
         reasoning += f"\n\nSuggested: the same order at {expected}."
     return summary, reasoning
 
@@ -331,7 +361,20 @@ def _renal_text(v: dict) -> str:
     return ""
 
 
-def _non_lmwh(v: dict) -> tuple[str, str]:
+def _heparin_despite_hit(v: dict) -> tuple[str, str]:
+    agent = v["ingredient"] or "heparin"
+    summary = f"{agent.capitalize()} ordered with heparin-induced thrombocytopenia on record: use a non-heparin anticoagulant"
+    reasoning = (
+        f"{_order_line(v)} Heparin-induced thrombocytopenia is on record: no heparin may be given, low molecular weight "
+        "heparin included, whatever the dose. The DVT still needs anticoagulation: a non-heparin anticoagulant is "
+        "needed (the guideline's LMWH regimen does not apply). No dose change is suggested."
+    )
+    return summary, reasoning
+
+
+def _non_lmwh(v: dict, per_kg: str) -> tuple[str, str]:
+    if v.get("hit"):
+        return _non_heparin_with_hit(v)
     agent = v["ingredient"]
     if v["variant"] == "pregnancy":
         summary = f"{agent.capitalize()} in pregnancy: use LMWH twice daily, weight-adjusted"
@@ -344,7 +387,25 @@ def _non_lmwh(v: dict) -> tuple[str, str]:
         extra = ""
     reasoning = (
         f"{_order_line(v)} For confirmed DVT the guideline recommends therapeutic LMWH twice daily at weight-adjusted "
-        f"doses (enoxaparin 1 mg/kg every 12 h).{extra}"
+        f"doses (enoxaparin {per_kg} every 12 h).{extra}"
+    )
+    return summary, reasoning
+
+
+def _non_heparin_with_hit(v: dict) -> tuple[str, str]:
+    """With HIT the guideline's LMWH is no alternative: the card must not recommend it."""
+    agent = v["ingredient"]
+    if v["variant"] in ("pregnancy", "pregnancy-unknown"):
+        pregnancy = "in pregnancy" if v["variant"] == "pregnancy" else "(pregnancy status unread)"
+        summary = f"{agent.capitalize()} {pregnancy} with HIT recorded: no DOAC, no heparin; plan with hematology"
+        extra = (" Warfarin and direct oral anticoagulants are to be avoided in pregnancy, and heparins with "
+                 "heparin-induced thrombocytopenia: the choice needs hematology.")
+    else:
+        summary = f"{agent.capitalize()} for DVT with HIT recorded: a non-heparin agent fits; LMWH is no alternative"
+        extra = ""
+    reasoning = (
+        f"{_order_line(v)} For confirmed DVT the guideline recommends LMWH twice daily, but heparin-induced "
+        f"thrombocytopenia is on record, so a non-heparin anticoagulant is needed and LMWH is no alternative.{extra}"
     )
     return summary, reasoning
 
@@ -401,19 +462,9 @@ def render_card(finding: Finding, order: DraftOrder, call: HookCall, drafts: Dra
 
 
 # -- DATA-UNAVAILABLE -----------------------------------------------------------------------------------
-def unrunnable_checks(orders: list[DraftOrder], unreadable: set[str]) -> list[str]:
-    """The rule IDs that apply to these orders but read a resource type that could not be read."""
-    kinds = {o.kind for o in orders}
-    return [
-        rule_id
-        for rule_id, (rule_kinds, resource_types) in RULE_INPUTS.items()
-        if kinds & set(rule_kinds) and set(resource_types) & unreadable
-    ]
-
-
-def data_unavailable_card(call: HookCall, orders: list[DraftOrder]) -> Card:
+def data_unavailable_card(call: HookCall, checks: list[str]) -> Card:
+    """`checks`: the rule IDs that could not run (`order_rules.checks_not_run`)."""
     unreadable = sorted(call.record.unreadable)
-    checks = unrunnable_checks(orders, set(unreadable))
     if checks:
         summary = f"Part of the patient record could not be read: {len(checks)} order checks could not run"
     else:
@@ -467,5 +518,6 @@ def check_orders(call: HookCall, commented: Selector) -> list[Card]:
         for f in findings
     ]
     if call.record.unreadable:
-        ranked.append((data_unavailable_card(call, orders), len(RULE_ORDER) * 1000))
+        checks = checks_not_run(orders, facts, assessment, call.pathway, findings)
+        ranked.append((data_unavailable_card(call, checks), len(RULE_ORDER) * 1000))
     return by_urgency(ranked)

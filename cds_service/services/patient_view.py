@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from cds_service.pathway import axes
+from cds_service.pathway.assessment import HIT_REASON, PREGNANCY_REASON
 from cds_service.pathway.findings import Finding
 from cds_service.pathway.guideline import guideline_text
 from cds_service.pathway.patient_view import PATHWAY_ORDER, RULES, evaluate
@@ -57,10 +58,17 @@ def _dvt_duplex(f: Finding, s: PathwaySettings) -> tuple[str, str]:
             f"The duplex of {study_date} is preliminary. A preliminary result never excludes DVT: review "
             f"the final report. {base}"
         )
+    elif variant == "limited" and v["extent"] == "femoropopliteal":
+        summary = f"Study of {study_date} covered only the femoropopliteal segments: complete whole-leg duplex needed"
+        reasoning = (
+            f"Study of {study_date} covered only the femoropopliteal segments; the calf veins were not imaged. {base}"
+        )
     elif variant == "limited":
-        extent = "the femoropopliteal segments" if v["extent"] == "femoropopliteal" else "an unrecorded extent"
-        summary = f"Study of {study_date} covered only {extent}: complete whole-leg duplex needed"
-        reasoning = f"Study of {study_date} covered only {extent}; calf veins may not have been imaged. {base}"
+        summary = f"Study of {study_date} covered only an unrecorded extent: complete whole-leg duplex needed"
+        reasoning = (
+            f"Study of {study_date} covered only an unrecorded extent: it is not documented as a whole-leg study "
+            f"(common femoral through calf veins), so it cannot exclude DVT. {base}"
+        )
     elif variant == "expired":
         summary = f"Negative duplex of {study_date} is over {v['window_days']} days old: repeat whole-leg duplex"
         reasoning = f"A negative duplex stays valid at most {v['window_days']} days. {base}"
@@ -75,11 +83,17 @@ def _dvt_duplex(f: Finding, s: PathwaySettings) -> tuple[str, str]:
             summary = f"{SIDE_WORD[v['side']]} leg swelling: rule out DVT first with a complete whole-leg duplex"
         else:
             summary = "Iliac mass: rule out DVT first with a complete duplex of both legs"
-        reasoning = (
-            f"{base} Left-sided leg swelling with an iliac mass carries a high risk of venous thrombosis; if DVT "
-            "is present, anticoagulation must start urgently."
-        )
+        reasoning = f"{base} {_duplex_risk(v)} If DVT is present, anticoagulation must start urgently."
     return summary, reasoning + _unreadable_note(v.get("reports_unreadable"))
+
+
+def _duplex_risk(v: dict) -> str:
+    """Why the duplex comes first, naming only what this patient has (G:3)."""
+    if v.get("mass") and v["side"] in ("left", "right"):
+        return f"{SIDE_WORD[v['side']]} leg swelling with an iliac / pelvic mass carries a high risk of venous thrombosis."
+    if v.get("mass"):
+        return "An iliac / pelvic mass carries a high risk of venous thrombosis in the leg it drains."
+    return f"{SIDE_WORD[v['side']]} leg swelling: acute DVT must be excluded before the swelling is put down to anything else."
 
 
 TRIGGER_TEXT = {
@@ -101,6 +115,8 @@ def _dvt_pelvic_imaging(f: Finding, s: PathwaySettings) -> tuple[str, str]:
         summary = "DVT with non-phasic common femoral flow: image the iliac veins (CT/MR venography)"
     else:
         summary = TRIGGER_SUMMARY[triggers[0]]
+        if v.get("duplex_date") and v["duplex_date"] != "date unknown":
+            summary = summary.replace("Negative duplex", f"Negative duplex of {v['duplex_date']}", 1)
     lines = [
         "Leg ultrasound misses iliocaval DVT: image the iliac and pelvic veins with CT or MR venography.",
         "Trigger(s): " + "; ".join(TRIGGER_TEXT[t] for t in triggers) + ".",
@@ -111,6 +127,12 @@ def _dvt_pelvic_imaging(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     if variant == "result-not-coded":
         summary = f"Pelvic venography of {v['study_date']}: result not coded, review the report"
         lines.append(f"Study of {v['study_date']}: result not coded, review the report. No new study is suggested.")
+    elif variant == "preliminary":
+        summary = f"Pelvic venography of {v['study_date']} is preliminary: DVT not excluded until the final report"
+        lines.append(
+            f"Study of {v['study_date']}: the result is preliminary. A preliminary result never excludes DVT: review "
+            "the final report. No new study is suggested."
+        )
     elif variant == "pregnancy":
         lines.append("Pregnancy: MR venography without gadolinium rather than CT.")
     elif variant == "combined-with-mass":
@@ -121,43 +143,64 @@ def _dvt_pelvic_imaging(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     return summary, "\n\n".join(lines) + _unreadable_note(v.get("reports_unreadable"))
 
 
+HIT_WORDS = {"active": "HIT", "suspected": "suspected HIT", "history": "a history of HIT"}
+UNSUITABLE_TEXT = {
+    HIT_REASON: "heparin-induced thrombocytopenia is recorded, stop heparin and LMWH; it does not count as treatment",
+    PREGNANCY_REASON: "pregnancy is recorded, warfarin and DOACs are not used to treat DVT in pregnancy: switch to LMWH",
+}
+
+
+def _enoxaparin_dose_line(v: dict, s: PathwaySettings) -> str:
+    if "dose_mg" in v:
+        interval = "every 12 h" if v["per_day"] == 2 else f"every 24 h (eGFR {_num(v['egfr'])} < {_num(s.egfr_renal_dosing)})"
+        return (
+            f"Enoxaparin {_num(s.enoxaparin_mg_per_kg)} mg/kg from the latest weight {_num(v['weight_kg'])} kg = "
+            f"{v['dose_mg']} mg (rounded half-up to {s.enoxaparin_rounding_mg} mg) subcutaneously {interval}."
+        )
+    if v.get("weight_implausible"):
+        return f"The latest weight ({_num(v['weight_kg'])} kg) gives no dose: check and record the weight. No dose is suggested."
+    return (
+        f"No usable body weight in the last {s.weight_window_days} days: no dose is suggested. Record a weight "
+        "to compute the weight-adjusted dose."
+    )
+
+
 def _dvt_anticoagulate(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     v = f.values
     what = "DVT confirmed" if v["dvt_confirmed"] else "Acute PE"
     if v["dvt_confirmed"] and v["preliminary"]:
         what += " (preliminary)"
+    hit = HIT_WORDS.get(v.get("hit_status", ""), "HIT")
     if v["hit"]:
-        summary = f"{what} with HIT: start a non-heparin anticoagulant now"
+        summary = f"{what} with {hit}: start a non-heparin anticoagulant now"
+    elif "dose_mg" in v and any(d["reason"] == PREGNANCY_REASON for d in v.get("unsuitable", [])):
+        interval = "every 12 h" if v["per_day"] == 2 else "every 24 h"
+        summary = f"{what} in pregnancy: switch to enoxaparin {v['dose_mg']} mg SC {interval} now"
     elif "dose_mg" in v:
         interval = "every 12 h" if v["per_day"] == 2 else "every 24 h"
         summary = f"{what}: start enoxaparin {v['dose_mg']} mg SC {interval} now"
     else:
         summary = f"{what}: start therapeutic LMWH twice daily now; record a weight for the dose"
-    lines = ["Start therapeutic anticoagulation immediately: LMWH twice daily at a weight-adjusted dose."]
+    if v["hit"]:
+        # The guideline's LMWH must not be the first thing a clinician reads on a HIT patient's card.
+        lines = [
+            f"Start therapeutic anticoagulation immediately, with a non-heparin anticoagulant: {hit} is recorded, so "
+            "no heparin and no LMWH (the guideline's regimen is LMWH twice daily). No enoxaparin is suggested."
+        ]
+    else:
+        lines = ["Start therapeutic anticoagulation immediately: LMWH twice daily at a weight-adjusted dose."]
     if v["preliminary"]:
         lines.append("The positive result is preliminary; it is enough to start treatment.")
-    if v["hit"]:
-        lines.append(
-            "Heparin-induced thrombocytopenia is recorded: no heparin or LMWH. A non-heparin anticoagulant is "
-            "needed; no enoxaparin is suggested."
-        )
-    elif "dose_mg" in v:
-        interval = "every 12 h" if v["per_day"] == 2 else f"every 24 h (eGFR {_num(v['egfr'])} < {_num(s.egfr_renal_dosing)})"
-        lines.append(
-            f"Enoxaparin {_num(s.enoxaparin_mg_per_kg)} mg/kg from the latest weight {_num(v['weight_kg'])} kg = "
-            f"{v['dose_mg']} mg (rounded half-up to {s.enoxaparin_rounding_mg} mg) subcutaneously {interval}."
-        )
-    else:
-        lines.append(
-            f"No body weight in the last {s.weight_window_days} days: no dose is suggested. Record a weight "
-            "to compute the weight-adjusted dose."
-        )
+    if not v["hit"]:
+        lines.append(_enoxaparin_dose_line(v, s))
     if v["egfr_unknown"]:
         lines.append("Renal function is unknown (no recent eGFR): check it before the second dose.")
     if v["below_treatment"]:
         lines.append(
             "Current anticoagulant at a prophylactic or unknown dose (not treatment): " + "; ".join(v["below_treatment"]) + "."
         )
+    for drug in v.get("unsuitable", []):
+        lines.append(f"{drug['display']} (current): {UNSUITABLE_TEXT[drug['reason']]}.")
     if v["medications_unknown"]:
         lines.append("Anticoagulation status could not be checked: medication data could not be read.")
     if v["platelet_caution"] is not None:
@@ -193,7 +236,14 @@ def _dvt_thrombolysis_option(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     )
     if not f.values["severe_hypotension"]:
         reasoning += " (This site's setting allows thrombolysis for phlegmasia without severe hypotension.)"
+    if f.values.get("platelets_unknown"):
+        reasoning += "\n\nNo recent platelet count is on record: obtain one before thrombolysis."
     return summary, reasoning
+
+
+def _mass_named(v: dict) -> str:
+    dated = v.get("mass_date") and v["mass_date"] != "date unknown"
+    return f"Iliac mass of {v['mass_date']}" if dated else "Iliac mass"
 
 
 def _mass_characterize(f: Finding, s: PathwaySettings) -> tuple[str, str]:
@@ -211,10 +261,10 @@ def _mass_characterize(f: Finding, s: PathwaySettings) -> tuple[str, str]:
             "pelvic imaging card characterizes the mass too."
         )
     elif v["variant"] == "pregnancy":
-        summary = "Iliac mass not characterized: MRI of the pelvis needed (pregnancy)"
+        summary = f"{_mass_named(v)} not characterized: MRI of the pelvis needed (pregnancy)"
         lines.append("Pregnancy: MRI rather than CT.")
     else:
-        summary = "Iliac mass not characterized: contrast CT abdomen/pelvis needed"
+        summary = f"{_mass_named(v)} not characterized: contrast CT abdomen/pelvis needed"
     return summary, "\n\n".join(lines)
 
 
@@ -222,6 +272,9 @@ EXTRINSIC_TREATMENT = {
     "malignancy": "coordinate with oncology for systemic therapy; consider palliative stenting if life expectancy permits",
     "lymphadenopathy": "find and treat the cause (oncology if malignant); palliative stenting if life expectancy permits",
     "abscess": "drainage of the abscess",
+    # G:47 names drainage for abscess and excision for benign compressive lesions; a hematoma is a
+    # collection, so "surgical excision" would be the wrong instruction.
+    "hematoma": "drainage or evacuation of the hematoma, as the surgical team decides",
 }
 BENIGN_TREATMENT = "surgical excision of the benign compressive lesion"
 
@@ -250,6 +303,10 @@ def _nivl_workup(f: Finding, s: PathwaySettings) -> tuple[str, str]:
         steps.append("characterize the mass with contrast CT or MRI")
     if v["ivus_step"]:
         steps.append("venography with IVUS before any intervention")
+    elif v.get("ivus_report_step"):
+        steps.append(
+            "review the IVUS report: no diameter stenosis could be read from it, so NIVL is neither confirmed nor excluded"
+        )
     lines.append("Next steps:\n\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1)))
     if v["ask_severity"]:
         lines.append("Symptom severity is not recorded: record it (mild, moderate, severe); it decides stenting.")
@@ -341,6 +398,11 @@ def _nivl_stent_candidate(f: Finding, s: PathwaySettings) -> tuple[str, str]:
         f"Length ≥ {_num(v['min_length_mm'])} mm, landing in the straight external iliac vein (stents < 60 mm "
         "account for 82.6 % of migrations, 16.2 % mortality)."
     )
+    if not v.get("fixed_recorded", True):
+        lines.append(
+            "Lesion behaviour is not recorded: confirm it is fixed (does not vary with breathing or position) "
+            "before stenting; do not intervene on a dynamic lesion."
+        )
     if v.get("mass_ref"):
         lines.append(f"Confirm the mass ({v['mass_ref']}, imaged {v['mass_imaged_date']}) is not compressing the vein.")
     return summary, "\n\n".join(lines)
@@ -373,7 +435,7 @@ def _nivl_minimal_symptoms(f: Finding, s: PathwaySettings) -> tuple[str, str]:
 def _post_stent_followup(f: Finding, s: PathwaySettings) -> tuple[str, str]:
     v = f.values
     last = f"last imaging {v['last_imaging_date']}" if v["last_imaging_date"] else "no imaging since"
-    summary = f"Iliac vein stent of {v['stent_date']}: surveillance imaging due ({last})"
+    summary = f"Iliac vein stent of {v['stent_date']}: day-{v['due_day']} surveillance imaging overdue ({last})"
     schedule = ", ".join(str(d) for d in s.stent_followup_schedule_days)
     reasoning = (
         f"Regular imaging follow-up (ultrasound or CT) for stent migration, stenosis and thrombosis. Schedule: "

@@ -458,6 +458,33 @@ def test_warfarin_in_pregnancy_is_a_warning_that_says_pregnancy(client, entries)
     assert card["overrideReasons"]
 
 
+def test_enoxaparin_with_hit_is_a_warning_for_a_non_heparin_anticoagulant(client, entries):
+    fx = fixture("order-sign-enoxaparin-with-hit")
+    card = only_card(cards_for(client, entries, fx), "ANTICOAG-REGIMEN")
+    assert card["indicator"] == "warning" and card["overrideReasons"]
+    assert "non-heparin anticoagulant" in card["detail"] and not actions(card), "no dose fix: no heparin at all"
+    (hit,) = [r for r in fx.resources if r["id"].endswith("-hit")]
+    assert reference(draft(fx, "enoxaparin")) in card["detail"] and reference(hit) in card["detail"]
+    control = with_changes(fx, lambda f: f.resources.remove(hit))
+    assert cards_for(client, entries, control) == [], "without HIT the same order is the guideline's regimen"
+
+
+def test_svc_stent_of_a_patient_in_scope_gets_no_iliac_card(client, entries):
+    fx = fixture("order-sign-svc-stent-patient-in-scope")
+    assert cards_for(client, entries, fx) == []
+
+    def unnamed_vein(f):
+        draft(f, "svc-stent")["code"]["text"] = "Venous stent 16 x 40 mm"
+        del draft(f, "svc-stent")["reasonCode"]
+
+    assert rules(cards_for(client, entries, with_changes(fx, unnamed_vein))) == {"STENT-LENGTH": "critical"}
+
+
+def test_decimal_comma_length_is_unknown_never_a_pass(client, entries):
+    card = only_card(cards_for(client, entries, fixture("order-sign-stent-length-decimal-comma")), "STENT-LENGTH-UNKNOWN")
+    assert card["indicator"] == "warning" and "5,9 cm" in card["detail"] and re.search(r"\b60 ?mm\b", card["summary"])
+
+
 def test_post_stent_antiplatelet_card_is_info(client, entries):
     fx = fixture("order-sign-post-stent-aspirin")
     card = only_card(cards_for(client, entries, fx), "POST-STENT-ANTITHROMBOTIC-ORDER")

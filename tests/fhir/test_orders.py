@@ -471,3 +471,72 @@ def test_rewrite_text_dimension(text, which, new_mm, expected):
 
 def test_thrombolytic_total_of_an_order_without_dosage_is_unknown():
     assert thrombolytic_total_mg({"resourceType": "MedicationRequest"}) is None
+
+
+# -- clinical audit: orders (docs/decisions.md) ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, length",
+    [
+        # A decimal comma is not read as two numbers: "5,9 cm long" is not 9 cm (90 mm, a false pass).
+        ("Venous stent left CIV 14 mm, 5,9 cm long", None),
+        ("Venous stent left CIV, length 5,9 cm", None),
+        ("Venous stent left CIV 14 x 5,9 cm", None),
+        ("Venous stent left CIV 14,5 x 60 mm", 60.0),
+        # A comma between words is no decimal comma.
+        ("Venous stent left CIV,14x50mm", 50.0),
+    ],
+)
+def test_a_decimal_comma_is_unreadable_never_a_smaller_number(read, text, length):
+    assert one(read(device(text=text))).length_mm == length
+
+
+def test_a_decimal_comma_diameter_is_unreadable_never_its_last_digit(read):
+    assert one(read(device(text="Venous stent left CIV 14,5 x 60 mm"))).diameter_mm is None  # not 5 mm
+
+
+def test_a_decimal_comma_length_is_kept_as_ordered(read):
+    order = one(read(device(text="Venous stent left CIV 14 mm, 5,9 cm long")))
+    assert order.length_mm is None and "5,9 cm" in order.length_as_ordered
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        service({"system": CPT, "code": "37238"}, text="SVC stent 14 x 40 mm"),
+        service({"system": CPT, "code": "37238"}, text="Stent, superior vena cava, 16 x 40 mm"),
+        service({"system": CPT, "code": "37238"}, text="Venous stent",
+                bodySite=[{"coding": [{"system": SNOMED, "code": "48345005"}], "text": "Superior vena cava"}]),
+        service({"system": CPT, "code": "37238"}, text="Left subclavian vein stent 12 x 40 mm"),
+        service({"system": CPT, "code": "37238"}, text="Venous stent 12 x 40 mm",
+                reasonCode=[{"text": "SVC syndrome"}]),
+        service({"system": SNOMED, "code": "103716009"}, text="Placement of stent, left brachiocephalic vein"),
+        service({"system": CPT, "code": "37248"}, text="Venoplasty of the left cephalic arch (dialysis access)"),
+        device(GENERIC_STENT, text="Venous stent, left axillary vein 10 x 40 mm"),
+    ],
+)
+def test_a_stent_or_venoplasty_of_another_named_vein_is_no_iliac_order(read, resource):
+    assert [o for o in read(resource) if o.kind in (OrderKind.STENT, OrderKind.VENOPLASTY)] == []
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        service({"system": CPT, "code": "37238"}, text="Venous stent 14 x 60 mm"),  # no site: still a venous stent
+        service({"system": CPT, "code": "37238"}, text="Iliocaval stent, IVC to left CIV"),
+        service({"system": CPT, "code": "37238"}, text="Left common femoral vein to CIV stent 14 x 90 mm"),
+        device(VENOUS_STENT, text="Venous stent 14 x 60 mm (SVC stent was last year)"),  # the local code is iliac
+        service({"system": CPT, "code": "37248"}, text="Venoplasty, left EIV"),
+        # An access route is not the target: iliocaval stents are also placed from the jugular vein.
+        service({"system": CPT, "code": "37238"}, text="Venous stent 16 x 90 mm via right internal jugular access"),
+        # A note about another stent says nothing about this order's target.
+        service({"system": CPT, "code": "37238"}, text="Venous stent 14 x 50 mm", note=[{"text": "Prior SVC stent 2019"}]),
+    ],
+)
+def test_iliac_or_unnamed_venous_orders_are_still_read(read, resource):
+    assert [o for o in read(resource) if o.kind in (OrderKind.STENT, OrderKind.VENOPLASTY)]
+
+
+def test_a_device_based_on_a_procedure_of_another_vein_is_no_iliac_stent(read):
+    procedure = service({"system": CPT, "code": "37238"}, text="SVC stent placement")
+    stent = device(GENERIC_STENT, text="Venous stent 16 x 40 mm", basedOn=[{"reference": "ServiceRequest/s1"}])
+    assert [o for o in read(procedure, stent) if o.kind is OrderKind.STENT] == []

@@ -708,3 +708,141 @@ def test_acute_pe_with_hypotension_is_another_thrombolysis_indication():
 def test_other_thrombolysis_indications_count_7_days(days, counted):
     f = left_swelling(other_thrombolysis_indications=[cond("Condition/stroke", days=days)])
     assert bool(run(f).other_thrombolysis_indications) is counted
+
+
+# -- clinical audit (docs/decisions.md "Clinical audit: patient-view") --------------------------------
+@pytest.mark.parametrize("value, known", [(0, False), (-70, False), (float("nan"), False), (float("inf"), False),
+                                          (0.1, True), (70, True)])
+def test_a_weight_that_is_not_a_positive_number_is_unknown(value, known):
+    a = run(left_swelling(weight=[meas("Observation/w", value, "kg", days=1)]))
+    assert (a.weight_kg is not None) is known
+    assert ("weight" in a.unknown) is not known
+
+
+def test_a_zero_weight_does_not_hide_an_older_valid_one():
+    weights = [meas("Observation/w1", 72, "kg", days=10), meas("Observation/w0", 0, "kg", days=1)]
+    assert run(left_swelling(weight=weights)).weight_kg.value == 72
+
+
+@pytest.mark.parametrize("hit, status", [
+    (cond("Condition/hit"), "active"),
+    (cond("Condition/hit", verification=Verification.PROVISIONAL), "suspected"),
+    (cond("Condition/hit", days=700, active=False), "history"),
+    (cond("Condition/hit", days=700, active=False, verification=Verification.PROVISIONAL), ""),
+])
+def test_hit_on_record_active_suspected_or_past(hit, status):
+    a = run(left_swelling(hit=[hit]))
+    assert a.hit_status == status
+    assert (a.hit is not None) is bool(status)
+    assert not a.anticoag_contraindications  # HIT rules out heparin, not anticoagulation
+
+
+def test_active_hit_wins_over_a_past_one():
+    hits = [cond("Condition/old", days=700, active=False), cond("Condition/new", days=2)]
+    a = run(left_swelling(hit=hits))
+    assert (a.hit_status, a.hit.ref) == ("active", "Condition/new")
+
+
+@pytest.mark.parametrize("unreadable, known", [("Procedure", False), ("Condition", False), ("ImagingStudy", True)])
+def test_stents_unknown_when_procedures_or_conditions_unreadable(unreadable, known):
+    a = run(left_swelling(unreadable=frozenset({unreadable})))
+    assert ("stents" not in a.unknown) is known
+
+
+def test_a_preliminary_report_is_a_coded_result_not_a_study_without_one():
+    # A DiagnosticReport is both a study done (ImagingDone) and its result (VenousStudy), same reference.
+    f = left_swelling(duplex_results=[duplex(status=ResultStatus.PRELIMINARY, ref="DiagnosticReport/prelim")],
+                      imaging=[imaging(ImagingKind.LEG_DUPLEX, 2, ref="DiagnosticReport/prelim")])
+    a = run(f)
+    assert a.dvt_axis == "unassessed"
+    assert a.unreadable_study is None
+    assert a.dvt.pending_study.ref == "DiagnosticReport/prelim"
+
+
+def test_a_newer_preliminary_negative_leaves_a_final_negative_in_force():
+    f = excluded(duplex_results=[duplex(days=5), duplex(status=ResultStatus.PRELIMINARY, days=1, ref="DiagnosticReport/p")],
+                 imaging=[imaging(ImagingKind.LEG_DUPLEX, 1, ref="DiagnosticReport/p")])
+    assert run(f).dvt_axis == "excluded"
+
+
+def test_a_limited_study_names_a_newer_complete_study_awaiting_its_report():
+    f = left_swelling(duplex_results=[duplex(extent=DuplexExtent.LIMITED, days=5),
+                                      duplex(status=ResultStatus.PRELIMINARY, days=1, ref="DiagnosticReport/p")])
+    a = run(f)
+    assert a.limited_study is not None
+    assert a.dvt.pending_study.ref == "DiagnosticReport/p"
+    older = left_swelling(duplex_results=[duplex(extent=DuplexExtent.LIMITED, days=1),
+                                          duplex(status=ResultStatus.PRELIMINARY, days=5, ref="DiagnosticReport/p")])
+    assert run(older).dvt.pending_study is None  # older than the limited study: nothing awaited
+
+
+@pytest.mark.parametrize("status, result, preliminary", [
+    (ResultStatus.PRELIMINARY, ThrombusResult.ABSENT, True),
+    (ResultStatus.FINAL, ThrombusResult.UNREADABLE, False),
+])
+def test_pelvic_venography_without_final_result_says_which(status, result, preliminary):
+    a = run(excluded(masses=[mass()], pelvic_venography=[pelvic(result, status=status)]))
+    assert a.dvt_axis == "pelvic-imaging-needed"
+    assert a.unreadable_pelvic_study is not None
+    assert a.dvt.pelvic_study_preliminary is preliminary
+
+
+def test_chronic_thrombus_on_pelvic_venography_is_no_acute_dvt_and_post_thrombotic():
+    a = run(excluded(masses=[mass()], pelvic_venography=[pelvic(ThrombusResult.CHRONIC)]))
+    assert a.dvt_axis == "excluded"
+    assert a.lesion_axis == "post-thrombotic"
+    assert a.unreadable_pelvic_study is None
+
+
+@pytest.mark.parametrize("days, axis", [(90, "pelvic-imaging-needed"), (91, "excluded")])
+def test_cfv_waveform_counts_90_days(days, axis):
+    waveform = WaveformFact(ev("Observation/cfv", "non-phasic", ago(days)), Waveform.NON_PHASIC, Side.LEFT)
+    assert run(excluded(cfv_waveforms=[waveform])).dvt_axis == axis
+
+
+@pytest.mark.parametrize("minutes_past_6_h, hypotensive", [(0, True), (1, False)])
+def test_hypotension_readings_window_is_6_hours_inclusive(minutes_past_6_h, hypotensive):
+    first = _bp(80, 6 * 60 + minutes_past_6_h, "Observation/bp1")
+    readings = [first, _bp(80, 10, "Observation/bp2")]
+    # the older reading falls out of the window one minute past 6 h: one low reading is not enough
+    assert run(left_swelling(systolic_bp=readings)).severe_hypotension is hypotensive
+
+
+@pytest.mark.parametrize("medication, hit, pregnancy, reason", [
+    (med("enoxaparin", DrugClass.LMWH, dose=80, per_day=2), [cond("Condition/hit")], [], "heparin-induced thrombocytopenia"),
+    (med("heparin", route="intravenous"), [cond("Condition/hit", days=700, active=False)], [],
+     "heparin-induced thrombocytopenia"),
+    (med("warfarin", dose=5, per_day=1), [], [cond("Condition/preg")], "pregnancy"),
+    (med("apixaban", dose=10, per_day=2), [], [cond("Condition/preg")], "pregnancy"),
+])
+def test_an_anticoagulant_unfit_for_this_patient_is_never_treatment(medication, hit, pregnancy, reason):
+    f = left_swelling(weight=[meas("Observation/w", 80, "kg", days=1)], medications=[medication], hit=hit,
+                      pregnancy=pregnancy)
+    a = run(f)
+    assert not a.treatment_anticoagulated
+    assert [(u.ref, u.kind) for u in a.unsuitable_anticoagulants] == [(medication.evidence.ref, reason)]
+    assert medication not in a.anticoagulant_below_treatment
+
+
+@pytest.mark.parametrize("medication, hit, pregnancy", [
+    (med("enoxaparin", DrugClass.LMWH, dose=80, per_day=2), [], [cond("Condition/preg")]),  # LMWH: the drug of pregnancy
+    (med("apixaban", dose=10, per_day=2), [cond("Condition/hit")], []),  # a DOAC is a non-heparin anticoagulant
+    (med("warfarin", dose=5, per_day=1), [], [cond("Condition/preg", active=False)]),  # a past pregnancy
+])
+def test_a_fit_anticoagulant_at_treatment_dose_treats(medication, hit, pregnancy):
+    f = left_swelling(weight=[meas("Observation/w", 80, "kg", days=1)], medications=[medication], hit=hit,
+                      pregnancy=pregnancy)
+    a = run(f)
+    assert a.treatment_anticoagulated and not a.unsuitable_anticoagulants
+
+
+def test_a_zero_weight_never_reaches_the_order_checks_dose_calculation():
+    # The order checks dose from `Assessment.weight_kg` too: a 0 kg weight used to raise there.
+    from cds_service.pathway import order_rules
+    from cds_service.pathway.facts import DraftOrder, OrderKind
+
+    f = left_swelling(dvt_diagnoses=[dvt_dx(days=3)], weight=[meas("Observation/w", 0, "kg", days=1)])
+    order = DraftOrder("MedicationRequest/e", "MedicationRequest", "enoxaparin 80 mg", OrderKind.ANTICOAGULANT,
+                       medication=med("enoxaparin", DrugClass.LMWH, dose=80, per_day=2))
+    findings = order_rules.evaluate_orders([order], f, run(f), S)
+    assert [x.rule_id for x in findings] == ["ANTICOAG-REGIMEN"]

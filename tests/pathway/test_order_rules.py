@@ -16,6 +16,7 @@ from cds_service.pathway.facts import (
     DraftOrder,
     DrugClass,
     EdemaCauseKind,
+    Evidence,
     ImagingKind,
     LesionBehavior,
     MassNature,
@@ -636,3 +637,141 @@ def test_rule_functions_hold_no_literal_threshold(rule_id, rule):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
     ]
     assert numbers == [], f"{rule_id} holds literal numbers {numbers}: thresholds belong in PathwaySettings"
+
+
+# -- clinical audit: orders (docs/decisions.md, "Clinical audit: orders") ------------------------------------
+@pytest.mark.parametrize("lost", ["ImagingStudy", "Procedure"])
+def test_stent_dvt_not_excluded_is_not_silenced_by_studies_that_hold_no_result(lost):
+    # An ImagingStudy or Procedure never carries a coded result (DATA-CONTRACT "Imaging done"): unread, it
+    # could only add an uncoded study, which never excludes DVT. The warning must still fire.
+    f = left_swelling(unreadable=frozenset({lost}))
+    found = only([stent_order(60.0)], f, "STENT-DVT-NOT-EXCLUDED")
+    assert found is not None and found.values["dvt_axis"] == "unassessed"
+
+
+def test_stent_dvt_not_excluded_says_when_a_pelvic_study_may_be_unread():
+    waveform = WaveformFact(ev("Observation/cfv", when=duplex().evidence.when), Waveform.NON_PHASIC, Side.LEFT)
+    f = left_swelling(duplex_results=[duplex()], cfv_waveforms=[waveform], unreadable=frozenset({"ImagingStudy"}))
+    found = only([stent_order(60.0)], f, "STENT-DVT-NOT-EXCLUDED")
+    assert found.values["dvt_axis"] == "pelvic-imaging-needed" and found.values["imaging_unreadable"] is True
+    readable = only([stent_order(60.0)], replace(f, unreadable=frozenset()), "STENT-DVT-NOT-EXCLUDED")
+    assert readable.values["imaging_unreadable"] is False
+
+
+@pytest.mark.parametrize("lost", ["Observation", "ImagingStudy", "DiagnosticReport", "Procedure"])
+def test_stent_mass_not_characterized_is_not_claimed_from_unread_natures_or_imaging(lost):
+    # A mass-nature Observation, or a CT venography Observation / report / study, may be in the unread data.
+    f = clean(masses=[mass(days=5)], unreadable=frozenset({lost}))
+    assert only([stent_order(60.0)], f, "STENT-MASS-NOT-CHARACTERIZED") is None
+    assert only([stent_order(60.0)], clean(masses=[mass(days=5)]), "STENT-MASS-NOT-CHARACTERIZED") is not None
+
+
+@pytest.mark.parametrize("lost", ["Observation", "MedicationRequest", "MedicationStatement"])
+def test_thrombolysis_for_an_acute_pe_is_not_called_unindicated_when_hypotension_is_unread(lost):
+    # PE with hypotension is a thrombolysis indication: with the blood pressure or the vasopressors unread,
+    # the service cannot say there is none.
+    f = confirmed_dvt(pe_diagnoses=[cond("Condition/pe", days=0)], unreadable=frozenset({lost}))
+    assert only([thrombolytic(100.0)], f, "THROMBOLYSIS-NOT-INDICATED") is None
+
+
+def test_thrombolysis_for_an_acute_pe_without_hypotension_is_still_not_indicated():
+    f = confirmed_dvt(pe_diagnoses=[cond("Condition/pe", days=0)])  # blood pressure read: none low
+    assert only([thrombolytic(100.0)], f, "THROMBOLYSIS-NOT-INDICATED") is not None
+
+
+def test_thrombolysis_ordered_for_pe_is_not_called_unindicated_when_hypotension_is_unread():
+    pe = replace(thrombolytic(100.0), reason_kinds=("pulmonary-embolism",))
+    assert only([pe], confirmed_dvt(unreadable=frozenset({"Observation"})), "THROMBOLYSIS-NOT-INDICATED") is None
+    assert only([pe], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED") is not None
+
+
+def test_thrombolysis_with_phlegmasia_hypotension_and_bleeding_names_the_contraindication():
+    f = hypotensive(bleeding=[cond("Condition/gi-bleed", days=2)])
+    found = only([thrombolytic(100.0)], f, "THROMBOLYSIS-NOT-INDICATED")
+    assert found.values["limb_threat"] and found.values["severe_hypotension"] and found.values["contraindicated"]
+
+
+HIT = [cond("Condition/hit", days=2)]
+
+
+@pytest.mark.parametrize(
+    "ordered",
+    [enoxaparin(80.0), enoxaparin(60.0), drug("dalteparin", dose=15000.0, unit="[iU]", per_day=2.0),
+     drug("heparin", DrugClass.ANTICOAGULANT, dose=5000.0, unit="[iU]", per_day=2.0)],
+    ids=["enoxaparin right dose", "enoxaparin wrong dose", "dalteparin", "unfractionated heparin"],
+)
+def test_a_heparin_ordered_despite_heparin_induced_thrombocytopenia_is_a_warning(ordered):
+    found = only([ordered], confirmed_dvt(hit=HIT), "ANTICOAG-REGIMEN")
+    assert found is not None and found.indicator is Indicator.WARNING
+    assert found.values["variant"] == "hit" and found.proposals == ()
+    assert Evidence("Condition/hit", "Condition/hit", HIT[0].evidence.when) in found.evidence
+
+
+def test_without_hit_the_right_enoxaparin_dose_and_heparin_keep_their_rules():
+    assert only([enoxaparin(80.0)], confirmed_dvt(), "ANTICOAG-REGIMEN") is None
+    heparin = drug("heparin", DrugClass.ANTICOAGULANT, dose=5000.0, unit="[iU]", per_day=2.0)
+    assert only([heparin], confirmed_dvt(), "ANTICOAG-REGIMEN").indicator is Indicator.INFO
+
+
+@pytest.mark.parametrize("agent, pregnant, indicator", [("argatroban", False, Indicator.INFO),
+                                                       ("fondaparinux", False, Indicator.INFO),
+                                                       ("rivaroxaban", True, Indicator.WARNING)])
+def test_a_non_heparin_agent_with_hit_is_not_told_to_switch_to_lmwh(agent, pregnant, indicator):
+    f = confirmed_dvt(hit=HIT, pregnancy=[cond("Condition/pregnancy")] if pregnant else [])
+    found = only([drug(agent, DrugClass.ANTICOAGULANT, dose=5.0, per_day=1.0)], f, "ANTICOAG-REGIMEN")
+    assert found.indicator is indicator and found.values["hit"] is True and found.proposals == ()
+
+
+def test_another_lmwh_with_an_unreadable_frequency_is_not_passed_silently():
+    found = only([drug("dalteparin", dose=15000.0, unit="[iU]", per_day=None)], confirmed_dvt(), "ANTICOAG-REGIMEN")
+    assert found is not None and found.indicator is Indicator.INFO and found.values["variant"] == "unreadable"
+
+
+def not_run(orders, f, settings: PathwaySettings = S) -> list[str]:
+    a = assess(f, settings)
+    return orules.checks_not_run(list(orders), f, a, settings, orules.evaluate_orders(list(orders), f, a, settings))
+
+
+def test_checks_not_run_names_the_checks_whose_data_was_unread():
+    assert not_run([stent_order(60.0)], clean()) == []
+    missed = not_run([stent_order(60.0)], clean(unreadable=frozenset({"Observation"})))
+    assert {"STENT-DIAMETER", "STENT-IVUS-REQUIRED", "STENT-BELOW-THRESHOLD"} <= set(missed)
+    assert "STENT-LENGTH" not in missed and "IVC-FILTER-NOT-INDICATED" not in missed  # order-only; no filter
+
+
+def test_a_check_that_gave_a_card_is_not_said_not_to_have_run():
+    f = confirmed_dvt(unreadable=frozenset({"ImagingStudy"}))
+    assert "STENT-DVT-NOT-EXCLUDED" in ids([stent_order(60.0)], f)
+    assert "STENT-DVT-NOT-EXCLUDED" not in not_run([stent_order(60.0)], f)
+
+
+def test_checks_skipped_for_an_unknown_scope_are_named():
+    f = unreadable("Condition")
+    missed = not_run([stent_order(60.0, iliac=False)], f)
+    assert {"STENT-DIAMETER", "STENT-IVUS-REQUIRED", "STENT-DYNAMIC-LESION", "STENT-BELOW-THRESHOLD"} <= set(missed)
+    assert "STENT-DIAMETER" not in not_run([stent_order(60.0, iliac=True)], f)  # iliac: its scope is known
+
+
+def test_mass_check_is_not_said_not_to_have_run_when_no_mass_is_on_record():
+    lost = frozenset({"ImagingStudy"})
+    assert "STENT-MASS-NOT-CHARACTERIZED" not in not_run([stent_order(60.0)], clean(unreadable=lost))
+    assert "STENT-MASS-NOT-CHARACTERIZED" in not_run([stent_order(60.0)], clean(masses=[mass(days=5)], unreadable=lost))
+
+
+@pytest.mark.parametrize(
+    "readings, fires",
+    [(((89.9, 60), (89.9, 10)), False), (((90.0, 60), (89.9, 10)), True),  # systolic < 90 mm[Hg] on both
+     (((84.0, 25), (80.0, 10)), False), (((84.0, 24.9), (80.0, 10)), True)],  # at least 15 minutes apart
+    ids=["both 89.9", "one at 90", "15 min apart", "14.9 min apart"],
+)
+def test_thrombolysis_hypotension_boundaries(readings, fires):
+    bp = [meas(f"Observation/bp{i}", value, "mm[Hg]", minutes=ago) for i, (value, ago) in enumerate(readings)]
+    assert (only([thrombolytic(100.0)], hypotensive(systolic_bp=bp), "THROMBOLYSIS-NOT-INDICATED") is not None) is fires
+
+
+@pytest.mark.parametrize("days, checked", [(30, True), (30.01, False)])
+def test_regimen_weight_window_boundary(days, checked):
+    f = confirmed_dvt(weight=None)
+    f.weight = [meas("Observation/weight", 80.0, "kg", days=days)]  # body weight counts for 30 days
+    found = only([enoxaparin(60.0)], f, "ANTICOAG-REGIMEN")
+    assert found.values["variant"] == ("dose" if checked else "no-weight")

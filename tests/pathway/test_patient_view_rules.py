@@ -21,6 +21,7 @@ from cds_service.pathway.facts import (
     Severity,
     Side,
     ThrombusResult,
+    Verification,
     Waveform,
     WaveformFact,
 )
@@ -369,8 +370,9 @@ def test_mass_characterize_imaging_lookback(before, fires):
     assert ("MASS-CHARACTERIZE" in ids(f)) is fires
 
 
-def test_mass_characterize_silent_when_imaging_data_unreadable():
-    assert "MASS-CHARACTERIZE" not in ids(left_swelling(masses=[mass()], unreadable=frozenset({"Procedure"})))
+@pytest.mark.parametrize("unreadable", ["Procedure", "ImagingStudy", "DiagnosticReport", "Observation"])
+def test_mass_characterize_silent_when_imaging_data_unreadable(unreadable):
+    assert "MASS-CHARACTERIZE" not in ids(left_swelling(masses=[mass()], unreadable=frozenset({unreadable})))
 
 
 @pytest.mark.parametrize("nature", [MassNature.MALIGNANCY, MassNature.ABSCESS, MassNature.DISC_BULGE])
@@ -732,3 +734,118 @@ def test_pathway_modules_import_no_web_http_or_fhir_models(module):
             imported.add(node.module)
     forbidden = {name for name in imported if name.split(".")[0] in ("flask", "requests") or name.startswith("fhir.resources")}
     assert not forbidden, forbidden
+
+
+# -- clinical audit (docs/decisions.md "Clinical audit: patient-view") --------------------------------
+@pytest.mark.parametrize("weight", [0, -80])
+def test_anticoagulate_with_a_zero_or_negative_weight_asks_for_a_weight(weight):
+    x = finding(confirmed(weight=[meas("Observation/w", weight, "kg", days=1)]), "DVT-ANTICOAGULATE")
+    assert x.indicator == Indicator.CRITICAL
+    assert x.proposals == () and x.values["weight_kg"] is None
+
+
+@pytest.mark.parametrize("weight, proposals", [(5, (CreateEnoxaparin(10, 2),)), (4.9, ())])
+def test_anticoagulate_never_suggests_0_mg(weight, proposals):
+    x = finding(confirmed(weight=[meas("Observation/w", weight, "kg", days=1)]), "DVT-ANTICOAGULATE")
+    assert x.proposals == proposals
+    assert x.values.get("weight_implausible", False) is (not proposals)
+
+
+@pytest.mark.parametrize("hit, status", [
+    (cond("Condition/hit", verification=Verification.PROVISIONAL), "suspected"),
+    (cond("Condition/hit", days=700, active=False), "history"),
+])
+def test_anticoagulate_with_suspected_or_past_hit_suggests_no_enoxaparin(hit, status):
+    x = finding(confirmed(hit=[hit]), "DVT-ANTICOAGULATE")
+    assert x.indicator == Indicator.CRITICAL
+    assert x.proposals == ()
+    assert (x.values["hit"], x.values["hit_status"]) == (True, status)
+
+
+def test_pelvic_imaging_preliminary_study_suggests_nothing():
+    f = excluded(masses=[mass()], pelvic_venography=[pelvic(status=ResultStatus.PRELIMINARY)])
+    x = finding(f, "DVT-PELVIC-IMAGING")
+    assert x.values["variant"] == "preliminary"
+    assert x.values["study_date"] == ago(1).date().isoformat()
+    assert x.proposals == ()
+
+
+def test_dvt_duplex_names_a_preliminary_report_rather_than_an_uncoded_one():
+    f = left_swelling(duplex_results=[duplex(status=ResultStatus.PRELIMINARY, ref="DiagnosticReport/p")],
+                      imaging=[imaging(ImagingKind.LEG_DUPLEX, 2, ref="DiagnosticReport/p")])
+    x = finding(f, "DVT-DUPLEX")
+    assert x.values["variant"] == "preliminary" and x.proposals == ()
+
+
+def test_dvt_duplex_awaits_a_complete_study_newer_than_the_limited_one():
+    f = left_swelling(duplex_results=[duplex(extent=DuplexExtent.LIMITED, days=5),
+                                      duplex(status=ResultStatus.PRELIMINARY, days=1, ref="DiagnosticReport/p")])
+    x = finding(f, "DVT-DUPLEX")
+    assert x.values["variant"] == "preliminary" and x.proposals == ()
+
+
+@pytest.mark.parametrize("f, mass_on_record", [(left_swelling(), False), (left_swelling(masses=[mass()]), True)])
+def test_dvt_duplex_records_whether_a_mass_is_on_record(f, mass_on_record):
+    assert finding(f, "DVT-DUPLEX").values["mass"] is mass_on_record
+
+
+def test_stent_candidate_silent_when_procedures_unreadable():
+    # a stent may be on record: "no stent yet" cannot be claimed
+    assert "NIVL-STENT-CANDIDATE" not in ids(nivl_confirmed(unreadable=frozenset({"Procedure"})))
+
+
+def test_stent_candidate_says_whether_the_lesion_is_recorded_as_fixed():
+    assert finding(nivl_confirmed(), "NIVL-STENT-CANDIDATE").values["fixed_recorded"] is False
+    fixed = [(ev("Observation/beh", "fixed", ago(1)), LesionBehavior.FIXED)]
+    assert finding(nivl_confirmed(lesion_behavior=fixed), "NIVL-STENT-CANDIDATE").values["fixed_recorded"] is True
+
+
+@pytest.mark.parametrize("platelets, unknown", [([], True), ([meas("Observation/plt", 200, "10*3/uL", hours=2)], False)])
+def test_thrombolysis_option_says_when_the_platelet_count_is_unknown(platelets, unknown):
+    x = finding(_hypotensive(platelets=platelets), "DVT-THROMBOLYSIS-OPTION")
+    assert x.values["platelets_unknown"] is unknown
+
+
+@pytest.mark.parametrize("last_study_day, due_day", [
+    (None, 30), (1, 182), (20, 182), (106, 182), (107, 365), (190, 365), (360, 730), (400, 730), (950, 1460)])
+def test_next_surveillance_day_from_the_nearest_scheduled_study(last_study_day, due_day):
+    # 106 is as near to day 30 as to day 182: the tie goes to the earlier (stricter) day
+    assert pv.next_surveillance_day(S, last_study_day) == due_day
+
+
+@pytest.mark.parametrize("days, fires", [(365, False), (366, True)])
+def test_one_late_six_month_study_does_not_stand_for_the_twelve_month_study(days, fires):
+    x = finding(_stented(days, days - 190), "POST-STENT-FOLLOWUP")  # imaged on day 190 only
+    assert (x is not None) is fires
+    if fires:
+        assert x.values["due_day"] == 365
+
+
+@pytest.mark.parametrize("hours_after_stent, fires", [(2, True), (24, False)])
+def test_imaging_on_the_stent_day_is_not_surveillance(hours_after_stent, fires):
+    f = _stented(31)
+    f.imaging.append(imaging(ImagingKind.IVUS, 31 - hours_after_stent / 24))
+    assert ("POST-STENT-FOLLOWUP" in ids(f)) is fires
+
+
+@pytest.mark.parametrize("change, reason, proposals", [
+    ({"medications": [med("enoxaparin", DrugClass.LMWH, dose=70, per_day=2)], "hit": [cond("Condition/hit")]},
+     "heparin-induced thrombocytopenia", ()),
+    ({"medications": [med("warfarin", dose=5, per_day=1)], "pregnancy": [cond("Condition/preg")]},
+     "pregnancy", (CreateEnoxaparin(70, 2),)),
+])
+def test_anticoagulate_fires_for_a_treatment_dose_the_patient_must_not_have(change, reason, proposals):
+    x = finding(confirmed(**change), "DVT-ANTICOAGULATE")
+    assert x.indicator == Indicator.CRITICAL
+    assert [u["reason"] for u in x.values["unsuitable"]] == [reason]
+    assert x.proposals == proposals
+
+
+@pytest.mark.parametrize("ivus, report_step", [
+    ([meas("Observation/ivus", None, "percent", days=1)], True),  # IVUS done, stenosis unreadable
+    ([], False),  # no IVUS: the venography-with-IVUS step instead
+])
+def test_nivl_workup_asks_to_review_an_ivus_report_without_a_readable_stenosis(ivus, report_step):
+    x = finding(excluded(ivus_stenosis=ivus), "NIVL-WORKUP")
+    assert x.values["ivus_report_step"] is report_step
+    assert x.values["ivus_step"] is (not ivus)

@@ -5,6 +5,7 @@ with fhir.resources (R4B)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import datetime, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service.fhir.valuesets import CPT, ICD10CM, LOCAL, LOINC, RXNORM, SNOMED, UCUM, load_value_sets
+from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import RULES_SYSTEM, response_json
 from cds_service.services import order_select, order_sign
 from cds_service.services.base import PATIENT_PREFETCH, HookCall, PatientRecord
@@ -398,3 +400,152 @@ def test_discovery_entries(module, hook):
     assert entry["id"] == f"iliac-vein-{hook}" and entry["hook"] == hook
     assert entry["prefetch"] == PATIENT_PREFETCH and module.SERVICE.required_keys == ()
     assert entry["title"] and entry["description"] and entry["usageRequirements"]
+
+
+# -- clinical audit: orders (docs/decisions.md, "Clinical audit: orders") ------------------------------------
+HIT = condition("hit", (ICD10CM, "D75.822"), recorded="2026-11-24")
+
+
+def enoxaparin_order(dose=80, **extra) -> dict:
+    draft = medication_order("enox", cc((RXNORM, "67108"), text="enoxaparin"), dose, timing=TWICE_DAILY)
+    draft.update(extra)
+    return draft
+
+
+def test_enoxaparin_at_the_right_dose_with_hit_is_a_warning_to_use_a_non_heparin_anticoagulant():
+    assert sign(confirmed_dvt(), [enoxaparin_order()]) == []  # the control: the right regimen
+    card = by_rule(sign(confirmed_dvt() + [HIT], [enoxaparin_order()]))["ANTICOAG-REGIMEN"]
+    assert card.indicator == "warning" and card.suggestions == [] and card.override_reasons
+    assert "heparin-induced thrombocytopenia" in card.summary.lower()
+    assert "non-heparin anticoagulant" in card.detail and "Condition/hit" in card.detail
+    assert "MedicationRequest/enox" in card.detail
+
+
+def test_heparin_with_hit_is_a_warning_not_advice_to_switch_to_lmwh():
+    heparin = medication_order("heparin", cc((RXNORM, "5224"), text="heparin"), 5000, "[iU]", timing=TWICE_DAILY)
+    card = by_rule(sign(confirmed_dvt() + [HIT], [heparin]))["ANTICOAG-REGIMEN"]
+    assert card.indicator == "warning"
+    assert "LMWH twice daily" not in card.summary + card.detail.split("**Guideline**")[0]
+
+
+def test_argatroban_with_hit_is_not_told_to_switch_to_lmwh():
+    argatroban = medication_order("argatroban", {"text": "argatroban infusion"}, 2, "ug/kg/min")
+    card = by_rule(sign(confirmed_dvt() + [HIT], [argatroban]))["ANTICOAG-REGIMEN"]
+    reasoning = card.detail.split("**Guideline**")[0]
+    assert card.indicator == "info" and "non-heparin" in reasoning and "recommends therapeutic LMWH" not in reasoning
+    without_hit = by_rule(sign(confirmed_dvt(), [argatroban]))["ANTICOAG-REGIMEN"]
+    assert "recommends therapeutic LMWH" in without_hit.detail  # the control
+
+
+def test_thrombolysis_card_names_the_contraindication_when_ischemia_and_hypotension_are_present():
+    phlegmasia = condition("phlegmasia", (SNOMED, "233962007"), recorded="2026-11-26")
+    shock = condition("shock", (SNOMED, "27942005"), recorded="2026-11-26")
+    bleed = condition("gi-bleed", (ICD10CM, "K92.2"), recorded="2026-11-20")
+    alteplase = medication_order("alteplase", cc((RXNORM, "8410"), text="Alteplase 100 mg IV"), 100)
+    card = by_rule(sign(confirmed_dvt() + [phlegmasia, shock, bleed], [alteplase]))["THROMBOLYSIS-NOT-INDICATED"]
+    assert "without limb-threatening ischemia" not in card.summary
+    assert "bleeding" in card.summary.lower() and len(card.summary) < 140
+    plain = by_rule(sign(confirmed_dvt(), [alteplase]))["THROMBOLYSIS-NOT-INDICATED"]
+    assert "no limb-threatening ischemia" in plain.summary.lower()
+
+
+def test_stent_dvt_not_excluded_still_fires_when_only_imaging_studies_are_unreadable():
+    swelling_only = [SWELLING, *labs()]
+    cards = by_rule(sign(swelling_only, [stent_device(length=(60, "mm"))], unreadable={"ImagingStudy"}))
+    assert cards["STENT-DVT-NOT-EXCLUDED"].indicator == "warning"
+    assert "STENT-DVT-NOT-EXCLUDED" not in cards["DATA-UNAVAILABLE"].detail  # it ran: not listed as not run
+    assert "STENT-IVUS-REQUIRED" in cards["DATA-UNAVAILABLE"].detail  # an IVUS study may be in the unread data
+
+
+def test_data_unavailable_lists_the_checks_skipped_because_the_scope_is_unknown():
+    venous = {"resourceType": "ServiceRequest", "id": "venous-stent", "status": "draft", "intent": "order",
+              "subject": SUBJECT, "code": {"coding": [{"system": CPT, "code": "37238"}], "text": "Venous stent 14 x 60 mm"}}
+    cards = sign([], [venous], unreadable={"Condition"})
+    assert [c.rule_id for c in cards] == ["DATA-UNAVAILABLE"]
+    for skipped in ("STENT-IVUS-REQUIRED", "STENT-DIAMETER", "STENT-BELOW-THRESHOLD", "STENT-DYNAMIC-LESION"):
+        assert skipped in cards[0].detail, skipped
+    iliac = dict(venous, code={"coding": [{"system": CPT, "code": "37238"}], "text": "Left CIV stent 14 x 60 mm"})
+    assert "STENT-DIAMETER" not in by_rule(sign([], [iliac], unreadable={"Condition"}))["DATA-UNAVAILABLE"].detail
+
+
+def test_an_svc_stent_of_a_patient_in_scope_gets_no_iliac_card():
+    svc = {"resourceType": "ServiceRequest", "id": "svc", "status": "draft", "intent": "order", "subject": SUBJECT,
+           "code": {"coding": [{"system": CPT, "code": "37238"}], "text": "SVC stent 16 x 40 mm"}}
+    assert sign(clean_nivl(), [svc]) == []
+    venous = dict(svc, code={"coding": [{"system": CPT, "code": "37238"}], "text": "Venous stent 16 x 40 mm"})
+    assert "STENT-LENGTH" in by_rule(sign(clean_nivl(), [venous]))  # the control: unnamed vein, patient in scope
+
+
+def test_stent_length_unknown_for_a_decimal_comma_says_it_could_not_be_read():
+    draft = text_stent("Left CIV venous stent 14 mm, 5,9 cm long")
+    card = by_rule(sign(clean_nivl(), [draft]))["STENT-LENGTH-UNKNOWN"]
+    assert card.indicator == "warning" and "5,9 cm" in card.detail and "60 mm" in card.summary
+
+
+def test_stent_length_update_also_rewrites_the_same_size_in_the_order_text():
+    draft = stent_device(note=[{"text": "Wallstent 14x50mm, land in the straight EIV"}])
+    draft["codeCodeableConcept"]["text"] = "Venous stent 14 x 50 mm, left common iliac vein"
+    updated = update_of(by_rule(sign(clean_nivl(), [draft]))["STENT-LENGTH"])
+    assert updated["parameter"][1]["valueQuantity"]["value"] == 60
+    assert updated["codeCodeableConcept"]["text"] == "Venous stent 14 x 60 mm, left common iliac vein"
+    assert updated["note"] == [{"text": "Wallstent 14x60mm, land in the straight EIV"}]
+    assert set(differences(draft, updated)) == {
+        ("parameter", 1, "valueQuantity", "value"), ("codeCodeableConcept", "text"), ("note", 0, "text")}
+    DeviceRequest.model_validate(updated)
+
+
+def test_stent_length_update_leaves_a_text_stating_another_size_alone():
+    draft = stent_device(note=[{"text": "Backup size 14 x 80 mm on the shelf"}])
+    updated = update_of(by_rule(sign(clean_nivl(), [draft]))["STENT-LENGTH"])
+    assert updated["note"] == draft["note"]
+
+
+def test_stent_length_of_a_procedure_also_updates_the_size_its_text_states():
+    procedure = stent_procedure()
+    procedure["code"]["text"] = "Left common iliac vein stent 14 x 50 mm"
+    device = stent_device(basedOn=[{"reference": "ServiceRequest/stent-procedure"}])
+    card = by_rule(sign(clean_nivl(), [procedure, device]))["STENT-LENGTH"]
+    (suggestion,) = card.suggestions
+    updated = {a.resource["resourceType"]: a.resource for a in suggestion.actions}
+    assert [a.type for a in suggestion.actions] == ["update", "update"]
+    assert updated["DeviceRequest"]["parameter"][1]["valueQuantity"]["value"] == 60
+    assert updated["ServiceRequest"]["code"]["text"] == "Left common iliac vein stent 14 x 60 mm"
+    assert differences(procedure, updated["ServiceRequest"]) == [("code", "text")]
+    ServiceRequest.model_validate(updated["ServiceRequest"])
+
+
+def test_enoxaparin_update_of_a_contained_syringe_changes_its_strength_too():
+    syringe_40 = {"resourceType": "Medication", "id": "med",
+                  "code": {"coding": [{"system": RXNORM, "code": "854235"}], "text": "enoxaparin 40 mg/0.4 mL syringe"}}
+    draft = medication_order("enox", None, 40, timing=TWICE_DAILY)
+    del draft["medicationCodeableConcept"]
+    draft.update(contained=[syringe_40], medicationReference={"reference": "#med"})
+    updated = update_of(by_rule(sign(confirmed_dvt(), [draft]))["ANTICOAG-REGIMEN"])
+    assert updated["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 80
+    codes = {c["code"] for c in updated["contained"][0]["code"]["coding"]}
+    assert "854235" not in codes and "854241" in codes  # the 80 mg syringe
+    assert updated["medicationReference"] == {"reference": "#med"} and "medicationCodeableConcept" not in updated
+    MedicationRequest.model_validate(updated)
+
+
+def test_enoxaparin_update_replaces_a_dose_range_and_the_patient_instruction():
+    draft = enoxaparin_order(40)
+    dosage = draft["dosageInstruction"][0]
+    dosage["doseAndRate"] = [{"doseRange": {"low": {"value": 40, "unit": "mg", "system": UCUM, "code": "mg"},
+                                            "high": {"value": 60, "unit": "mg", "system": UCUM, "code": "mg"}}}]
+    dosage["patientInstruction"] = "Inject 40-60 mg under the skin twice a day"
+    updated = update_of(by_rule(sign(confirmed_dvt(), [draft]))["ANTICOAG-REGIMEN"])
+    new_dosage = updated["dosageInstruction"][0]
+    assert new_dosage["doseAndRate"] == [{"doseQuantity": {"value": 80, "unit": "mg", "system": UCUM, "code": "mg"}}]
+    assert "40" not in new_dosage["patientInstruction"] and "80 mg" in new_dosage["patientInstruction"]
+    MedicationRequest.model_validate(updated)
+
+
+def test_card_texts_take_their_numbers_from_the_site_settings():
+    site = PathwaySettings(oversize_max_mm=5.0, regimen_tolerance_fraction=0.2, enoxaparin_rounding_mg=5)
+    diameter = call("order-sign", clean_nivl(), [stent_device(length=(60, "mm"), diameter=(18, "mm"))])
+    card = by_rule(order_sign.handle(dataclasses.replace(diameter, pathway=site)))["STENT-DIAMETER"]
+    assert "13-17 mm" in card.summary and "+ 1 to 5" in card.summary
+    dose = call("order-sign", confirmed_dvt(), [enoxaparin_order(60)])
+    card = by_rule(order_sign.handle(dataclasses.replace(dose, pathway=site)))["ANTICOAG-REGIMEN"]
+    assert "20 %" in card.detail and "rounded to 5 mg" in card.detail

@@ -324,3 +324,247 @@ def test_service_definition():
     assert discovery["id"] == "iliac-vein-patient-view" and discovery["hook"] == "patient-view"
     assert service.SERVICE.required_keys == ("patient", "conditions", "observations")
     assert set(discovery["prefetch"]) >= {"patient", "conditions", "observations"}
+
+
+# -- clinical audit (docs/decisions.md "Clinical audit: patient-view") --------------------------------
+def _cards(facts: ClinicalFacts):
+    return service.render_cards(evaluate(facts, S), "p1", rule_url, S)
+
+
+def _card(facts: ClinicalFacts, rule_id: str):
+    return next(c for c in _cards(facts) if c.rule_id == rule_id)
+
+
+def _first_paragraph(card) -> str:
+    return card.detail.split("\n\n", 1)[0]
+
+
+def _swelling(side=Side.LEFT, severity=Severity.SIGNIFICANT):
+    return Swelling(ev("Condition/sw", "Swelling", 10), side, severity, ago(10))
+
+
+def _dvt_with(**kw) -> ClinicalFacts:
+    return ClinicalFacts(
+        now=NOW, swellings=[_swelling()],
+        dvt_diagnoses=[DvtDiagnosis(ev("Condition/dvt", "Acute DVT", 1), True, Verification.CONFIRMED, Side.LEFT, False, False)],
+        weight=[Measurement(ev("Observation/w", "Body weight 80 kg", 1), 80, "kg")],
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("active, verification, words", [
+    (True, Verification.CONFIRMED, "with HIT"),
+    (True, Verification.PROVISIONAL, "with suspected HIT"),
+    (False, Verification.CONFIRMED, "with a history of HIT"),
+])
+def test_hit_card_opens_with_a_non_heparin_anticoagulant_and_suggests_none(active, verification, words):
+    card = _card(_dvt_with(hit=[ConditionFact(ev("Condition/hit", "HIT", 400), active, verification)]), "DVT-ANTICOAGULATE")
+    assert words in card.summary
+    first = _first_paragraph(card)
+    assert "non-heparin anticoagulant" in first
+    assert "no LMWH" in first and not first.endswith("LMWH twice daily at a weight-adjusted dose.")
+    assert card.suggestions == []
+
+
+def test_zero_weight_card_asks_for_a_weight():
+    facts = _dvt_with()
+    facts.weight = [Measurement(ev("Observation/w", "Body weight 0 kg", 1), 0, "kg")]
+    card = _card(facts, "DVT-ANTICOAGULATE")
+    assert card.summary.endswith("record a weight for the dose")
+    assert "No usable body weight" in card.detail
+    assert card.suggestions == []
+
+
+def test_weight_too_small_for_a_dose_is_named():
+    facts = _dvt_with()
+    facts.weight = [Measurement(ev("Observation/w", "Body weight 3 kg", 1), 3, "kg")]
+    card = _card(facts, "DVT-ANTICOAGULATE")
+    assert "The latest weight (3 kg) gives no dose" in card.detail
+    assert card.suggestions == []
+
+
+@pytest.mark.parametrize("side, mass, says, never", [
+    (Side.RIGHT, False, "Right leg swelling: acute DVT must be excluded", ["Left", "mass"]),
+    (Side.LEFT, False, "Left leg swelling: acute DVT must be excluded", ["mass"]),
+    (Side.LEFT, True, "Left leg swelling with an iliac / pelvic mass carries a high risk", ["Right"]),
+])
+def test_duplex_card_states_only_this_patients_facts(side, mass, says, never):
+    masses = [MassFact(ev("Condition/mass", "Pelvic mass", 6), ago(6))] if mass else []
+    card = _card(ClinicalFacts(now=NOW, swellings=[_swelling(side)], masses=masses), "DVT-DUPLEX")
+    reasoning = _first_paragraph(card)
+    assert says in reasoning
+    for word in never:
+        assert word not in reasoning
+
+
+def test_duplex_of_unknown_extent_is_not_called_a_whole_leg_study():
+    facts = ClinicalFacts(
+        now=NOW, swellings=[_swelling()],
+        duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
+                                    Side.LEFT, DuplexExtent.UNKNOWN)],
+    )
+    card = _card(facts, "DVT-DUPLEX")
+    assert card.summary.startswith(f"Study of {ago(3).date().isoformat()} covered only an unrecorded extent")
+    assert "not documented as a whole-leg study" in card.detail
+    assert card.suggestions  # the complete study
+
+
+def _negative_duplex(days=3):
+    return VenousStudy(ev("DiagnosticReport/d", "Duplex", days), ThrombusResult.ABSENT, ResultStatus.FINAL, Side.LEFT,
+                       DuplexExtent.WHOLE_LEG)
+
+
+def test_preliminary_duplex_report_card_says_preliminary_not_uncoded():
+    from cds_service.pathway.facts import ImagingDone, ImagingKind
+
+    prelim = replace(_negative_duplex(1), status=ResultStatus.PRELIMINARY)
+    facts = ClinicalFacts(now=NOW, swellings=[_swelling()], duplex_results=[prelim],
+                          imaging=[ImagingDone(prelim.evidence, ImagingKind.LEG_DUPLEX, Side.LEFT)])
+    card = _card(facts, "DVT-DUPLEX")
+    assert card.summary == f"Duplex of {ago(1).date().isoformat()} is preliminary: DVT not excluded until the final report"
+    assert "not coded" not in card.detail
+    assert card.suggestions == []
+
+
+def test_preliminary_pelvic_venography_card_says_preliminary_and_suggests_nothing():
+    pelvic = VenousStudy(ev("DiagnosticReport/ctv", "CT venography", 1), ThrombusResult.ABSENT, ResultStatus.PRELIMINARY,
+                         Side.UNKNOWN, method="ct-venography")
+    facts = ClinicalFacts(now=NOW, swellings=[_swelling()], duplex_results=[_negative_duplex()],
+                          masses=[MassFact(ev("Condition/mass", "Pelvic mass", 6), ago(6))], pelvic_venography=[pelvic])
+    card = _card(facts, "DVT-PELVIC-IMAGING")
+    assert card.summary.startswith(f"Pelvic venography of {ago(1).date().isoformat()} is preliminary")
+    assert "not coded" not in card.detail
+    assert card.suggestions == []
+
+
+def test_pelvic_imaging_summary_names_the_negative_duplex():
+    facts = ClinicalFacts(now=NOW, swellings=[_swelling()], duplex_results=[_negative_duplex(3)],
+                          masses=[MassFact(ev("Condition/mass", "Pelvic mass", 6), ago(6))])
+    card = _card(facts, "DVT-PELVIC-IMAGING")
+    assert card.summary == f"Negative duplex of {ago(3).date().isoformat()} with a pelvic mass: image the iliac and pelvic veins"
+
+
+@pytest.mark.parametrize("nature, says, never", [
+    (MassNature.HEMATOMA, "drainage or evacuation of the hematoma", "excision"),
+    (MassNature.ABSCESS, "drainage of the abscess", "excision"),
+    (MassNature.ILIOPSOAS_BURSITIS, "surgical excision", "drainage"),
+])
+def test_extrinsic_mass_treatment_fits_its_kind(nature, says, never):
+    mass = MassFact(ev("Condition/mass", "Pelvic mass", 6), ago(6), nature, ev("Condition/nature", nature.value))
+    card = _card(ClinicalFacts(now=NOW, swellings=[_swelling()], masses=[mass]), "MASS-EXTRINSIC")
+    first = _first_paragraph(card)
+    assert says in first and never not in first
+
+
+def test_thrombolysis_card_asks_for_a_platelet_count():
+    lysis = [f for f in every_rule_facts() if f.phlegmasia][0]
+    card = _card(lysis, "DVT-THROMBOLYSIS-OPTION")
+    assert "obtain one before thrombolysis" in card.detail
+    lysis.platelets = [Measurement(ev("Observation/plt", "Platelets 200", 0.1), 200, "10*3/uL")]
+    assert "obtain one before thrombolysis" not in _card(lysis, "DVT-THROMBOLYSIS-OPTION").detail
+
+
+def test_stent_candidate_card_asks_to_confirm_a_fixed_lesion_when_behaviour_is_unrecorded():
+    from cds_service.pathway.facts import LesionBehavior
+
+    candidate = next(f for f in every_rule_facts() if f.eiv_reference_diameter)
+    assert "Lesion behaviour is not recorded: confirm it is fixed" in _card(candidate, "NIVL-STENT-CANDIDATE").detail
+    candidate.lesion_behavior = [(ev("Observation/beh", "fixed"), LesionBehavior.FIXED)]
+    assert "Lesion behaviour is not recorded" not in _card(candidate, "NIVL-STENT-CANDIDATE").detail
+
+
+# -- the audit's fixtures through the service: what the fixture tags cannot say ---------------------------
+def _fixture_cards(name: str):
+    from cds_service.fixtures import all_fixtures
+
+    fixture = next(f for f in all_fixtures() if f.id == name)
+    resources: dict[str, list[dict]] = {}
+    for resource in fixture.resources:
+        resources.setdefault(resource["resourceType"], []).append(resource)
+    call = replace(_call(resources), now=fixture.now, context={"patientId": fixture.patient_id},
+                   record=PatientRecord(patient=fixture.patient, resources=resources, unreadable=set()))
+    return service.SERVICE.handle(call)
+
+
+@pytest.mark.parametrize("name", [
+    "confirmed-dvt-weight-recorded-as-zero",
+    "dvt-with-resolved-heparin-induced-thrombocytopenia",
+    "dvt-with-suspected-heparin-induced-thrombocytopenia",
+])
+def test_fixture_anticoagulate_card_suggests_no_enoxaparin(name):
+    (card,) = _fixture_cards(name)
+    assert card.rule_id == "DVT-ANTICOAGULATE" and card.indicator == "critical"
+    assert card.suggestions == []
+
+
+def test_fixture_late_six_month_study_makes_the_twelve_month_study_due():
+    (card,) = _fixture_cards("stent-late-six-month-study-twelve-month-overdue")
+    assert card.rule_id == "POST-STENT-FOLLOWUP"
+    assert "The study due by day 365 is missing" in card.detail
+    assert "last imaging 2026-05-20" in card.summary
+
+
+def test_fixture_preliminary_pelvic_ct_venography_suggests_nothing():
+    (card,) = _fixture_cards("preliminary-negative-pelvic-ct-venography")
+    assert card.rule_id == "DVT-PELVIC-IMAGING" and "is preliminary" in card.summary
+    assert card.suggestions == []
+
+
+def test_hit_patient_on_enoxaparin_is_told_to_stop_it():
+    facts = _dvt_with(
+        hit=[ConditionFact(ev("Condition/hit", "HIT", 3), True, Verification.CONFIRMED)],
+        medications=[Medication(ev("MedicationRequest/enox", "enoxaparin 80 mg"), DrugClass.LMWH, "enoxaparin", 80, "mg", 2)],
+    )
+    card = _card(facts, "DVT-ANTICOAGULATE")
+    assert "enoxaparin 80 mg (current): heparin-induced thrombocytopenia is recorded, stop heparin and LMWH" in card.detail
+    assert card.suggestions == []
+
+
+def test_pregnant_patient_on_warfarin_is_switched_to_enoxaparin():
+    facts = _dvt_with(
+        pregnancy=[ConditionFact(ev("Condition/preg", "Pregnant state", 30), True, Verification.CONFIRMED)],
+        medications=[Medication(ev("MedicationRequest/w", "warfarin 5 mg"), DrugClass.ANTICOAGULANT, "warfarin", 5, "mg", 1)],
+    )
+    card = _card(facts, "DVT-ANTICOAGULATE")
+    assert card.summary == "DVT confirmed in pregnancy: switch to enoxaparin 80 mg SC every 12 h now"
+    assert "warfarin and DOACs are not used to treat DVT in pregnancy" in card.detail
+    assert "`Condition/preg`" in card.detail
+
+
+def test_workup_card_asks_to_review_an_unreadable_ivus_report():
+    facts = ClinicalFacts(now=NOW, swellings=[_swelling()], duplex_results=[_negative_duplex()],
+                          ivus_stenosis=[Measurement(ev("Observation/ivus", "IVUS 70 percent"), None, "percent")])
+    card = _card(facts, "NIVL-WORKUP")
+    assert "review the IVUS report" in card.detail
+    assert "venography with IVUS before any intervention" not in card.detail
+
+
+@pytest.mark.parametrize("recorded, summary", [
+    (ago(6), f"Iliac mass of {ago(6).date().isoformat()} not characterized: contrast CT abdomen/pelvis needed"),
+    (None, "Iliac mass not characterized: contrast CT abdomen/pelvis needed"),
+])
+def test_mass_characterize_summary_names_the_mass_date(recorded, summary):
+    mass = MassFact(Evidence("Condition/mass", "Pelvic mass", recorded), recorded)
+    card = _card(ClinicalFacts(now=NOW, swellings=[_swelling()], masses=[mass]), "MASS-CHARACTERIZE")
+    assert card.summary == summary
+
+
+def test_surveillance_summary_names_the_overdue_study():
+    stented = ClinicalFacts(now=NOW, stents=[StentRecord(ev("Procedure/stent", "Iliac vein stent", 31), ago(31))])
+    card = _card(stented, "POST-STENT-FOLLOWUP")
+    assert card.summary == f"Iliac vein stent of {ago(31).date().isoformat()}: day-30 surveillance imaging overdue (no imaging since)"
+
+
+def test_fixture_hit_patient_on_enoxaparin_gets_the_card_without_a_heparin_suggestion():
+    (card,) = _fixture_cards("hit-patient-on-treatment-dose-enoxaparin")
+    assert (card.rule_id, card.indicator) == ("DVT-ANTICOAGULATE", "critical")
+    assert "stop heparin and LMWH" in card.detail
+    assert card.suggestions == []
+
+
+def test_fixture_pregnant_patient_on_warfarin_is_offered_enoxaparin():
+    (card,) = _fixture_cards("pregnant-dvt-on-warfarin")
+    assert (card.rule_id, card.indicator) == ("DVT-ANTICOAGULATE", "critical")
+    (suggestion_,) = card.suggestions
+    resource = suggestion_.actions[0].resource
+    assert [c["code"] for c in resource["medicationCodeableConcept"]["coding"]] == ["67108", "854241"]
