@@ -26,11 +26,6 @@ class NotFound(ServiceError):
     code = "not-found"
 
 
-class PayloadTooLarge(ServiceError):
-    status = 413
-    code = "too-costly"
-
-
 class UnsupportedMediaType(ServiceError):
     status = 415
     code = "not-supported"

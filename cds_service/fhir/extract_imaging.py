@@ -15,6 +15,7 @@ from cds_service.fhir.extract_context import ExtractionContext, evidence
 from cds_service.fhir.extract_observations import (
     duplex_extent_of_study,
     effective_date,
+    result_status,
     thrombus_result_of,
 )
 from cds_service.fhir.fhir_json import (
@@ -81,12 +82,7 @@ def read_imaging_studies(context: ExtractionContext, facts: ClinicalFacts) -> No
 # ---------------------------------------------------------------- DiagnosticReport
 
 def report_status(resource: dict) -> ResultStatus | None:
-    status = str(resource.get("status", "")).lower()
-    if status in REPORT_FINAL:
-        return ResultStatus.FINAL
-    if status in REPORT_PRELIMINARY:
-        return ResultStatus.PRELIMINARY
-    return None
+    return result_status(resource, REPORT_FINAL, REPORT_PRELIMINARY)
 
 
 def read_diagnostic_reports(context: ExtractionContext, facts: ClinicalFacts) -> None:

@@ -61,11 +61,13 @@ OBSERVATION_SETS = tuple(row[0] for row in LAB_ROWS) + (
 )
 
 
-def result_status(resource: dict) -> ResultStatus | None:
+def result_status(resource: dict, final: set[str] = FINAL_STATUSES,
+                  preliminary: set[str] = PRELIMINARY_STATUSES) -> ResultStatus | None:
+    """FINAL or PRELIMINARY by the resource's status; None for a status that never counts."""
     status = str(resource.get("status", "")).lower()
-    if status in FINAL_STATUSES:
+    if status in final:
         return ResultStatus.FINAL
-    if status in PRELIMINARY_STATUSES:
+    if status in preliminary:
         return ResultStatus.PRELIMINARY
     return None
 
