@@ -14,7 +14,8 @@ from cds_service.services.render import make_card
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-SANDBOX_REQUESTS = SHARED / "reference" / "cds-hooks-sandbox"
+# Requests captured from the CDS Hooks sandbox (copied from ../shared/reference/cds-hooks-sandbox/)
+SANDBOX_REQUESTS = REPO / "tests" / "data" / "cds-hooks-sandbox"
 FHIR_BASE = "https://fhir.example.test/r4"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
