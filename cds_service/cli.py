@@ -153,7 +153,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         body = document
     if args.now:
         now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-    app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now, log_level="WARNING"))
+    app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now, log_level="ERROR"))
     response = app.test_client().post(f"/cds-services/{service_id}", json=body)
     answer = response.get_json(silent=True) or {}
     if response.status_code != 200:
