@@ -226,6 +226,17 @@ EXAMPLES = {
 }
 
 
+def _add_command(commands, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with its examples."""
+    return commands.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=textwrap.dedent(EXAMPLES[name]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cds-service",
@@ -234,12 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser(
+    serve = _add_command(
+        commands,
         "serve",
         help="run the service under gunicorn",
         description="Run the service under gunicorn (settings from CDS_* environment variables).",
-        epilog=textwrap.dedent(EXAMPLES["serve"]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
@@ -253,13 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    evaluate = commands.add_parser(
+    evaluate = _add_command(
+        commands,
         "evaluate",
         help="run one hook offline and print its cards",
         description="Run a CDS Hooks request (JSON), or a fixture Bundle (a patient record plus draft orders), "
         "through the same code path as the service, without a server or network.",
-        epilog=textwrap.dedent(EXAMPLES["evaluate"]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     evaluate.add_argument("--hook", required=True, choices=["patient-view", "order-select", "order-sign"])
     evaluate.add_argument("--json", action="store_true", help="print the CDS Hooks response as JSON")
@@ -267,26 +276,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file")
     evaluate.set_defaults(run=_evaluate)
 
-    report = commands.add_parser(
+    report = _add_command(
+        commands,
         "report",
         help="per-rule card and override report from the database",
         description="Cards issued, accepted and overridden per rule, with the most common override reasons "
         "(reads CDS_DATABASE_URL).",
-        epilog=textwrap.dedent(EXAMPLES["report"]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("--since", help="only cards issued on or after this date (YYYY-MM-DD)")
     report.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
     report.add_argument("--output", help="write to this file instead of standard output")
     report.set_defaults(run=_report)
 
-    load = commands.add_parser(
+    load = _add_command(
+        commands,
         "load-fixtures",
         help="post the fixture patients into a FHIR server",
         description="Post each fixture patient's record as a transaction Bundle (PUT by id) into a FHIR R4 "
         "server, for integration testing there (HAPI, a SMART sandbox).",
-        epilog=textwrap.dedent(EXAMPLES["load-fixtures"]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     load.add_argument("--fhir-server", required=True)
     load.add_argument("--token", help="bearer token for the FHIR server")
