@@ -28,7 +28,7 @@ class HookPipeline:
         self,
         settings: Settings,
         resolver: PrefetchResolver,
-        store: Store | None,
+        store: Store,
         value_sets: ValueSets,
         pathway: PathwaySettings,
         metrics: Metrics,
@@ -40,14 +40,15 @@ class HookPipeline:
         self.value_sets = value_sets
         self.pathway = pathway
         self.metrics = metrics
-        self.card_writer = card_writer or (store.record_cards if store else None)
+        self.card_writer = card_writer or store.record_cards
+        self._fixed_now = (
+            datetime.fromisoformat(settings.fixed_now.replace("Z", "+00:00")) if settings.fixed_now else None
+        )
 
     def now(self) -> datetime:
         if self.settings.clock is not None:
             return self.settings.clock()
-        if self.settings.fixed_now:
-            return datetime.fromisoformat(self.settings.fixed_now.replace("Z", "+00:00"))
-        return datetime.now(timezone.utc)
+        return self._fixed_now or datetime.now(timezone.utc)
 
     def run(self, service: ServiceDefinition, body: object, base_url: str) -> dict:
         request = parse_request(body, service.hook)
@@ -94,7 +95,7 @@ class HookPipeline:
                     "issued_at": issued_at,
                 }
             )
-        if rows and self.card_writer:
+        if rows:
             self.card_writer(rows)
         log.info(
             "cards issued",
@@ -104,8 +105,6 @@ class HookPipeline:
 
     def feedback(self, service: ServiceDefinition, body: object) -> int:
         entries = parse_feedback(body)
-        if self.store is None:
-            raise RuntimeError("feedback needs a store")
         stored = self.store.store_feedback(service.id, entries)
         for entry in entries:
             self.metrics.feedback.labels(entry.outcome).inc()
