@@ -31,7 +31,8 @@ from cds_service.pathway.settings import PathwaySettings
 from cds_service.pipeline import HookPipeline
 from cds_service.services.base import ServiceDefinition
 from cds_service.store.card_log import CardLog
-from cds_service.store.repository import Store, make_engine
+from cds_service.store.database import replay_engine
+from cds_service.store.repository import DbLimits, Store, make_engine
 
 log = logging.getLogger("cds_service.app")
 
@@ -91,15 +92,15 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
         max_age=600,
     )
 
-    engine = make_engine(settings.database_url)
-    store = Store(engine)
+    engine = make_engine(settings.database_url, DbLimits.from_settings(settings))
+    store = Store(engine, request_timeout=settings.db_statement_timeout + 1.0)
     metrics = Metrics()
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     executor = ThreadPoolExecutor(max_workers=max(2, settings.fhir_max_workers), thread_name_prefix="fhir")
-    card_log = CardLog(store)
+    card_log = CardLog(store, metrics, max_pending=settings.card_log_max_pending)
     pipeline = HookPipeline(
         settings=settings,
         resolver=PrefetchResolver(
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     if settings.auth == "required":
         from cds_service.auth import Authenticator
 
-        authenticator = Authenticator(settings, engine)
+        authenticator = Authenticator(settings, replay_engine(settings, engine))
     else:
         log.warning("authentication is OFF: every caller is trusted (CDS_AUTH=off); never in production")
 

@@ -43,6 +43,16 @@ class Settings:
     fhir_max_pages: int = 10  # Bundle `next` links followed per query
     fhir_max_response_bytes: int = 20 * 1024 * 1024
     fhir_max_workers: int = 8  # concurrent FHIR queries of one hook call
+    fhir_max_call_bytes: int = 8 * 1024 * 1024  # FHIR bytes one hook call may read, all keys and pages together
+    # Database limits (docs/operations.md): every call the service makes to the database is bounded.
+    db_connect_timeout: float = 3.0  # seconds to open a connection (PostgreSQL counts at least 2)
+    db_statement_timeout: float = 5.0  # seconds per statement (server side), plus 1 s client side
+    db_pool_size: int = 4  # connections kept per worker (PostgreSQL); as many again may overflow
+    db_pool_timeout: float = 2.0  # seconds to wait for a free pooled connection
+    db_replay_timeout: float = 1.0  # seconds for the JWT replay check; 503 beyond it (fail closed)
+    card_log_max_pending: int = 100_000  # card rows held in memory while the database is away
+    request_body_timeout: float = 10.0  # seconds to receive a request body; 408 beyond it
+    client_idle_timeout: float = 10.0  # seconds a client may stay silent mid-request (gunicorn)
     trusted_clients_file: str = ""
     trust_cds_hooks_sandbox: bool = False
     jwt_algorithms: tuple[str, ...] = ("ES384", "RS384")
@@ -96,6 +106,15 @@ class Settings:
         number("CDS_FHIR_MAX_PAGES", "fhir_max_pages")
         number("CDS_FHIR_MAX_RESPONSE_BYTES", "fhir_max_response_bytes")
         number("CDS_FHIR_MAX_WORKERS", "fhir_max_workers")
+        number("CDS_FHIR_MAX_CALL_BYTES", "fhir_max_call_bytes")
+        number("CDS_DB_CONNECT_TIMEOUT", "db_connect_timeout", float)
+        number("CDS_DB_STATEMENT_TIMEOUT", "db_statement_timeout", float)
+        number("CDS_DB_POOL_SIZE", "db_pool_size")
+        number("CDS_DB_POOL_TIMEOUT", "db_pool_timeout", float)
+        number("CDS_DB_REPLAY_TIMEOUT", "db_replay_timeout", float)
+        number("CDS_CARD_LOG_MAX_PENDING", "card_log_max_pending")
+        number("CDS_REQUEST_BODY_TIMEOUT", "request_body_timeout", float)
+        number("CDS_CLIENT_IDLE_TIMEOUT", "client_idle_timeout", float)
         number("CDS_JWT_CLOCK_SKEW", "jwt_clock_skew")
         number("CDS_JWT_MAX_LIFETIME", "jwt_max_lifetime")
         number("CDS_JWKS_CACHE_TTL", "jwks_cache_ttl")
@@ -109,6 +128,10 @@ class Settings:
             raise SettingsError(f"CDS_AUTH must be 'required' or 'off', not {self.auth!r}")
         if self.max_body_bytes <= 0:
             raise SettingsError("CDS_MAX_BODY_BYTES must be positive")
+        for name in ("fhir_max_call_bytes", "db_connect_timeout", "db_statement_timeout", "db_pool_size", "db_pool_timeout",
+                     "db_replay_timeout", "card_log_max_pending", "request_body_timeout", "client_idle_timeout"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"CDS_{name.upper()} must be positive")
         for algorithm in self.jwt_algorithms:
             if algorithm.lower() == "none" or algorithm.upper().startswith("HS"):
                 raise SettingsError(f"JWT algorithm {algorithm} is not allowed: only asymmetric algorithms")

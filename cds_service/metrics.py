@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
 
 
@@ -36,6 +36,28 @@ class Metrics:
         self.feedback = Counter(
             "cds_feedback_total", "Feedback items stored, by outcome", ["outcome"], registry=self.registry
         )
+
+        # The card log (docs/operations.md): rows waiting, rows lost, and failed writes.
+        self.card_log_pending = Gauge(
+            "card_log_pending", "Card log rows not yet written to the database", multiprocess_mode="livesum",
+            registry=self.registry,
+        )
+        self.card_log_dropped = Counter(
+            "card_log_dropped", "Card log rows dropped, by reason", ["reason"], registry=self.registry
+        )
+        self.card_log_write_failures = Counter(
+            "card_log_write_failures", "Card log writes that failed (each is retried)", registry=self.registry
+        )
+
+    # the CardLog's metrics interface
+    def pending(self, count: int) -> None:
+        self.card_log_pending.set(count)
+
+    def dropped(self, reason: str, count: int) -> None:
+        self.card_log_dropped.labels(reason).inc(count)
+
+    def write_failed(self) -> None:
+        self.card_log_write_failures.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

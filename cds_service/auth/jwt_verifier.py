@@ -50,7 +50,7 @@ class Authenticator:
         self._max_lifetime = settings.jwt_max_lifetime
         self._clock = clock
         self._remote_keys = RemoteKeySets(ttl=settings.jwks_cache_ttl, clock=clock, session=session)
-        self._replay = ReplayGuard(engine, clock=clock)
+        self._replay = ReplayGuard(engine, clock=clock, timeout=settings.db_replay_timeout)
         if not settings.public_base_url:
             # The app then builds the expected `aud` from the Host header, which the caller chooses.
             log.warning("CDS_PUBLIC_BASE_URL is not set: set it so that JWT audiences are checked against this service's own URL")

@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from ..store.database import BoundedCalls, CallTimedOut
 from ..store.models import SeenJwt
 from .errors import AuthenticationFailed
 
@@ -28,27 +29,35 @@ MAX_JTI_LENGTH = 256  # the width of seen_jwt.jti
 
 
 class ReplayGuard:
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time, timeout: float = 1.0):
         self._engine = engine
         self._clock = clock
+        self._timeout = timeout  # the check's own limit: a stuck database costs a hook call this, then 503
+        self._calls = BoundedCalls(workers=4, name="jwt-replay")
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
 
     def remember(self, issuer: str, jti: str, keep_until: float) -> None:
-        """Record the token id until `keep_until` (epoch seconds); refuse it if already recorded."""
-        self._purge_if_due()
+        """Record the token id until `keep_until` (epoch seconds); refuse it if already recorded.
+
+        Fails closed (reason `replay-store-unavailable`, answered 503) when the database does not
+        answer within the guard's timeout: without it a replay cannot be told from a first use.
+        """
         try:
-            if self._insert(issuer, jti, keep_until):
-                return
-            # The pair is known. If the old row has only outlived its token, a purge
-            # is merely late: drop it and record the new token.
-            if self._delete_expired(issuer, jti) and self._insert(issuer, jti, keep_until):
-                return
-        except SQLAlchemyError as error:
-            # Fail closed: without the store we cannot tell a replay from a first use.
+            first_use = self._calls.run(lambda: self._record(issuer, jti, keep_until), self._timeout)
+        except (SQLAlchemyError, CallTimedOut) as error:
             log.error("replay store unavailable (%s)", type(error).__name__)
             raise AuthenticationFailed("replay-store-unavailable", issuer) from None
-        raise AuthenticationFailed("replayed-jti", issuer)
+        if not first_use:
+            raise AuthenticationFailed("replayed-jti", issuer)
+
+    def _record(self, issuer: str, jti: str, keep_until: float) -> bool:
+        self._purge_if_due()
+        if self._insert(issuer, jti, keep_until):
+            return True
+        # The pair is known. If the old row has only outlived its token, a purge
+        # is merely late: drop it and record the new token.
+        return self._delete_expired(issuer, jti) and self._insert(issuer, jti, keep_until)
 
     def purge_expired(self) -> int:
         with self._engine.begin() as connection:

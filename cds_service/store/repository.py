@@ -7,41 +7,18 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Engine, create_engine, event, insert, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
 
+from cds_service.errors import BadRequest, StorageUnavailable
 from cds_service.protocol.feedback import FeedbackEntry
-from cds_service.store.models import Base, CardIssued, FeedbackItem
+from cds_service.store.database import BoundedCalls, CallTimedOut, DbLimits, SingleFlight, make_engine
+from cds_service.store.models import CardIssued, FeedbackItem
 
-
-def make_engine(database_url: str) -> Engine:
-    if database_url in ("sqlite://", "sqlite:///:memory:"):
-        # one in-memory database shared by every thread (the card log writes from its own thread)
-        return _with_tables(create_engine(database_url, connect_args={"check_same_thread": False},
-                                          poolclass=StaticPool))
-    if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record):  # several gunicorn workers share one file
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-    else:
-        engine = create_engine(database_url, pool_pre_ping=True)
-    return _with_tables(engine)
-
-
-def _with_tables(engine: Engine) -> Engine:
-    try:
-        Base.metadata.create_all(engine)
-    except OperationalError:  # another process created the tables between the check and the CREATE
-        Base.metadata.create_all(engine)
-    return engine
+__all__ = ["Store", "hash_patient", "feedback_fingerprint", "make_engine", "DbLimits"]
+READY_TIMEOUT = 1.5  # seconds: /readyz answers within 2 s, whatever the database does
 
 
 def hash_patient(patient_id: str, salt: str) -> str:
@@ -55,14 +32,41 @@ def feedback_fingerprint(service_id: str, entry: FeedbackEntry) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _feedback_row(service_id: str, entry: FeedbackEntry, received: datetime) -> dict:
+    return {
+        "fingerprint": feedback_fingerprint(service_id, entry),
+        "service_id": service_id,
+        "card_uuid": entry.card,
+        "outcome": entry.outcome,
+        "accepted_suggestions": ",".join(entry.accepted_suggestions),
+        "override_system": entry.override_system,
+        "override_code": entry.override_code,
+        "override_display": entry.override_display,
+        "user_comment": entry.user_comment,
+        "outcome_timestamp": entry.outcome_timestamp,
+        "received_at": received,
+    }
+
+
 class Store:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, request_timeout: float = DbLimits().statement_timeout + 1.0):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.request_timeout = request_timeout  # the longest a request waits for the database
+        self._calls = BoundedCalls(workers=4, name="db-request")
+        self._probe = SingleFlight(name="db-probe")
 
-    def ping(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+    def ping(self, timeout: float = READY_TIMEOUT) -> None:
+        """Raise StorageUnavailable unless the database answers `SELECT 1` within `timeout`."""
+
+        def select_one() -> None:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        try:
+            self._probe.run(select_one, timeout)
+        except (CallTimedOut, SQLAlchemyError) as error:
+            raise StorageUnavailable(f"database not answering ({type(error).__name__})") from None
 
     def record_cards(self, rows: Iterable[dict]) -> None:
         """One row per card issued (card uuid ↔ rule ID), in one transaction."""
@@ -73,29 +77,28 @@ class Store:
             connection.execute(insert(CardIssued), items)  # one executemany, no ORM objects
 
     def store_feedback(self, service_id: str, entries: list[FeedbackEntry]) -> int:
-        """Store every item once; returns how many were new. Raises only on storage failure."""
+        """Store every item once, all or none; returns how many were new.
+
+        503 (StorageUnavailable) when the database does not answer within `request_timeout`:
+        nothing was stored, or (if the commit raced the timeout) everything was, and a retry
+        stores nothing twice (items are unique by fingerprint).
+        """
         received = datetime.now(timezone.utc)
+        rows = [_feedback_row(service_id, entry, received) for entry in entries]
+        try:
+            return self._calls.run(lambda: self._insert_feedback(rows), self.request_timeout)
+        except DataError:
+            raise BadRequest("a feedback item holds a value the database cannot store") from None
+        except (CallTimedOut, SQLAlchemyError) as error:
+            raise StorageUnavailable(f"feedback not stored: the database is unavailable ({type(error).__name__})") from None
+
+    def _insert_feedback(self, rows: list[dict]) -> int:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         new = 0
-        for entry in entries:
-            row = FeedbackItem(
-                fingerprint=feedback_fingerprint(service_id, entry),
-                service_id=service_id,
-                card_uuid=entry.card,
-                outcome=entry.outcome,
-                accepted_suggestions=",".join(entry.accepted_suggestions),
-                override_system=entry.override_system,
-                override_code=entry.override_code,
-                override_display=entry.override_display,
-                user_comment=entry.user_comment,
-                outcome_timestamp=entry.outcome_timestamp,
-                received_at=received,
-            )
-            try:
-                with self.sessions.begin() as session:
-                    session.add(row)
-                new += 1
-            except IntegrityError:
-                continue  # the same feedback again: already stored
+        with self.engine.begin() as connection:  # one transaction: all items or none
+            for row in rows:
+                statement = dialect.insert(FeedbackItem).values(**row).on_conflict_do_nothing(index_elements=["fingerprint"])
+                new += connection.execute(statement).rowcount or 0
         return new
 
     def cards_issued(self) -> list[CardIssued]:

@@ -1,6 +1,8 @@
 import time
 from datetime import datetime, timezone
 
+from sqlalchemy.exc import DataError, OperationalError
+
 from cds_service.store.card_log import CardLog
 from cds_service.store.repository import Store, make_engine
 
@@ -46,21 +48,74 @@ def test_a_failed_write_is_retried_on_the_next_flush(tmp_path):
     assert len(store.cards_issued()) == 2
 
 
-def test_rows_that_fail_twice_are_dropped_not_retried_forever(tmp_path):
+def test_rows_are_kept_while_the_database_is_away_and_written_when_it_is_back(tmp_path):
     store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
     log = CardLog(store, interval=0.01)
-    attempts = []
+    real_write, attempts = store.record_cards, []
 
-    def always_failing(rows):
+    def away_three_times(rows):
         attempts.append(len(rows))
-        raise OSError("database gone")
+        if len(attempts) <= 3:
+            raise OperationalError("INSERT", {}, OSError("connection refused"))
+        real_write(rows)
 
-    store.record_cards = always_failing
-    log.record([row(1)])
-    log.flush()
-    log.flush()
-    time.sleep(0.1)
-    assert attempts == [1, 1]
+    store.record_cards = away_three_times
+    log.record([row(n) for n in range(20)])
+    assert log.flush(timeout=10)
+    assert attempts == [20, 20, 20, 20]  # the whole batch each time: nothing dropped, nothing split
+    assert len(store.cards_issued()) == 20 and log.dropped == 0 and log.write_failures == 3
+
+
+def test_one_row_the_database_refuses_costs_no_other_row(tmp_path):
+    store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
+    log = CardLog(store, interval=60)
+    real_write = store.record_cards
+
+    def refuses_card_7(rows):
+        if any(r["card_uuid"] == "card-7" for r in rows):
+            raise DataError("INSERT", {}, ValueError("refused"))
+        real_write(rows)
+
+    store.record_cards = refuses_card_7
+    log.record([row(n) for n in range(10)])
+    assert log.flush(timeout=10)
+    assert sorted(r.card_uuid for r in store.cards_issued()) == [f"card-{n}" for n in range(10) if n != 7]
+    assert log.dropped == 1
+
+
+def test_rows_are_sanitized_before_they_are_queued(tmp_path):
+    store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
+    log = CardLog(store, interval=60)
+    log.record([dict(row(1), hook_instance="a\x00b\ud800c" + "x" * 500)])
+    assert log.flush(timeout=10)
+    written = store.cards_issued()[0].hook_instance
+    assert written.startswith("ab?c") and len(written) == 128
+
+
+def test_rows_beyond_the_bound_are_dropped_and_counted(tmp_path):
+    store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
+    dropped = []
+
+    class Metrics:
+        def pending(self, count): pass
+        def dropped(self, reason, count): dropped.append((reason, count))
+        def write_failed(self): pass
+
+    log = CardLog(store, metrics=Metrics(), max_pending=5, interval=60)
+    log.record([row(n) for n in range(8)])
+    assert log.pending == 5 and log.dropped == 3 and dropped == [("queue-full", 3)]
+    assert log.flush(timeout=10)
+    assert len(store.cards_issued()) == 5
+
+
+def test_a_row_already_written_is_not_a_loss(tmp_path):
+    """A commit whose answer was lost: the retry finds the rows there, and nothing is dropped."""
+    store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
+    store.record_cards([row(1)])
+    log = CardLog(store, interval=60)
+    log.record([row(1), row(2)])
+    assert log.flush(timeout=10)
+    assert len(store.cards_issued()) == 2 and log.dropped == 0
 
 
 def test_an_in_memory_database_is_shared_with_the_writer_thread():
