@@ -1,7 +1,6 @@
 """The Flask app factory: routes, authentication, limits and error handling. Wiring only."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -29,6 +28,7 @@ from cds_service.logs import configure_logging
 from cds_service.metrics import Metrics
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.pipeline import HookPipeline
+from cds_service.protocol import json_text
 from cds_service.services.base import ServiceDefinition
 from cds_service.store.card_log import CardLog
 from cds_service.store.database import replay_engine
@@ -62,7 +62,7 @@ def _read_json_body() -> object:
         raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH: 413 beyond it
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json_text.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadRequest("the request body is not valid UTF-8") from None
     except RecursionError:

@@ -4,6 +4,8 @@ Any unit not listed is unknown: the converted value is None, never a guess.
 """
 from __future__ import annotations
 
+import math
+
 LENGTH_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "[in_i]": 25.4}
 MASS_TO_KG = {"kg": 1.0, "g": 0.001, "[lb_av]": 0.45359237}
 CONCENTRATION_TO_G_PER_DL = {"g/dL": 1.0, "g/L": 0.1}
@@ -23,9 +25,20 @@ DIMENSIONS = {
 }
 
 
+def finite_number(value: object) -> float | None:
+    """`value` as a float when it is a real, finite JSON number; None otherwise (NaN, infinities, bools)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        return None
+    return number if math.isfinite(number) else None
+
+
 def convert(value: float | int | None, unit_code: str | None, target: str) -> float | None:
     """Convert `value` in `unit_code` (UCUM) to `target`; None when the unit is not known for it."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not isinstance(unit_code, str):
+    if finite_number(value) is None or not isinstance(unit_code, str):
         return None
     factor = DIMENSIONS[target].get(unit_code.strip())
     if factor is None:
@@ -38,7 +51,7 @@ def quantity_to(quantity: dict | None, target: str) -> float | None:
     if not isinstance(quantity, dict):
         return None
     value = quantity.get("value")
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if finite_number(value) is None:
         return None
     unit = quantity.get("code") or quantity.get("unit")
     return convert(value, unit, target)

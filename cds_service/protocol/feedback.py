@@ -9,6 +9,10 @@ from cds_service.errors import BadRequest
 
 OUTCOMES = ("accepted", "overridden")
 MAX_ITEMS = 500
+# Feedback is about a card shown to a clinician: a timestamp outside these years is an error, and
+# converting one near year 1 or 9999 to UTC could overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ def _timestamp(value: Any, index: int) -> datetime:
         raise BadRequest(f"feedback[{index}].outcomeTimestamp must be an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         raise BadRequest(f"feedback[{index}].outcomeTimestamp needs a time zone (UTC 'Z')")
+    if not EARLIEST.year <= parsed.year <= LATEST.year:  # checked before the conversion, which could overflow
+        raise BadRequest(f"feedback[{index}].outcomeTimestamp must lie between {EARLIEST.date()} and {LATEST.date()}")
     return parsed.astimezone(timezone.utc)
 
 
@@ -42,6 +48,17 @@ def _short_string(value: Any, name: str, limit: int) -> str:
         raise BadRequest(f"{name} must be a string")
     if len(value) > limit:
         raise BadRequest(f"{name} is longer than {limit} characters")
+    return _storable(value, name)
+
+
+def _storable(value: str, name: str) -> str:
+    """Refuse text no database column takes: NUL, or a lone surrogate (not UTF-8 at all)."""
+    if "\x00" in value:
+        raise BadRequest(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name} is not valid Unicode text (a lone surrogate)") from None
     return value
 
 
@@ -52,6 +69,7 @@ def _entry(item: Any, index: int) -> FeedbackEntry:
     card = item.get("card")
     if not isinstance(card, str) or not card or len(card) > 64:
         raise BadRequest(f"{where}.card must be the card's uuid")
+    _storable(card, f"{where}.card")
     outcome = item.get("outcome")
     if outcome not in OUTCOMES:
         raise BadRequest(f"{where}.outcome must be 'accepted' or 'overridden'")

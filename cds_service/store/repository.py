@@ -97,8 +97,9 @@ class Store:
         new = 0
         with self.engine.begin() as connection:  # one transaction: all items or none
             for row in rows:
-                statement = dialect.insert(FeedbackItem).values(**row).on_conflict_do_nothing(index_elements=["fingerprint"])
-                new += connection.execute(statement).rowcount or 0
+                statement = (dialect.insert(FeedbackItem).values(**row)
+                             .on_conflict_do_nothing(index_elements=["fingerprint"]).returning(FeedbackItem.id))
+                new += len(connection.execute(statement).all())  # a row comes back only when inserted
         return new
 
     def cards_issued(self) -> list[CardIssued]:

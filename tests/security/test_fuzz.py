@@ -11,6 +11,8 @@ Strategies:
 - feedback bodies;
 - raw bodies: invalid UTF-8, deep nesting, huge strings, wrong content types;
 - random paths, methods, query strings and headers.
+Hostile values include NaN, infinities and huge or tiny exponents as raw JSON tokens, integers
+beyond any float, and dates in year 0001 and 9999 with offsets (issue 11: each once gave a 500).
 A mocked FHIR server answers every query with generated JSON and status.
 """
 from __future__ import annotations
@@ -87,10 +89,19 @@ def assert_survived(response) -> None:
 # --- JSON building blocks ---------------------------------------------------------------------
 
 
+RAW = "__raw_json_token__:"  # a string standing for a JSON token that Python cannot produce from a value
+RAW_TOKEN = re.compile('"' + re.escape(RAW) + r'([^"]*)"')
 SPECIAL_VALUES = [
     "", " ", "\u0000", "\ud7ff\ufffd", "9" * 400, "x" * 5000, "-1", "NaN", "null", "2026-13-45", "0000-00-00",
     "1900-01-01T00:00:00Z", "2999-12-31", "T", -1, 0, 1, 2**63, -(2**63), 10**400, 1e308, -1e-308,
     float("nan"), float("inf"), True, False, None, [], {}, [None], {"": None}, "Patient/", "Patient/../x",
+    # dates at the ends of the calendar, where converting an offset to UTC overflows
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01", "9999-12-31", "9999-12-31T23:59:59.999999-23:59",
+    "0001-01-01T00:00:00Z", "0001", "9999-12",
+    # numbers as raw JSON tokens (see `post_json`): non-finite, huge exponents, beyond any float, tiny
+    *(RAW + token for token in ("NaN", "Infinity", "-Infinity", "1e400", "-1E+999999", "1e308", "-1e308", "1e-300",
+                                 "5e-324", "123456789012345678901234567890", "-0", "0.1e-400")),
+    1e-300, 5e-324, 1.7976931348623157e308, -0.0,
 ]
 
 scalars = (
@@ -259,7 +270,8 @@ def generated_hook_requests(draw, services: dict):
 
 
 def post_json(client, path: str, body) -> object:
-    return client.post(path, data=json.dumps(body, allow_nan=True), content_type="application/json")
+    text = RAW_TOKEN.sub(lambda match: match.group(1), json.dumps(body, allow_nan=True))
+    return client.post(path, data=text, content_type="application/json")
 
 
 def with_fhir_server(reply):
@@ -304,7 +316,8 @@ feedback_items = st.fixed_dictionaries(
     optional={
         "card": st.sampled_from([str(uuid.UUID(int=7)), "", "x" * 100]) | scalars,
         "outcome": st.sampled_from(["accepted", "overridden", "ACCEPTED"]) | scalars,
-        "outcomeTimestamp": st.sampled_from(["2026-11-26T10:00:00Z", "2026-11-26T10:00:00", "2026-02-30T00:00:00Z"]) | scalars,
+        "outcomeTimestamp": st.sampled_from(["2026-11-26T10:00:00Z", "2026-11-26T10:00:00", "2026-02-30T00:00:00Z",
+                                             "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]) | scalars,
         "acceptedSuggestions": st.lists(st.fixed_dictionaries({"id": scalars}) | json_values, max_size=3) | json_values,
         "overrideReason": st.fixed_dictionaries({}, optional={"reason": codings, "userComment": scalars}) | json_values,
     },
