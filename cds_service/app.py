@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from flask import Flask, Response, g, jsonify, request
@@ -99,12 +98,11 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    executor = ThreadPoolExecutor(max_workers=max(2, settings.fhir_max_workers), thread_name_prefix="fhir")
     card_log = CardLog(store, metrics, max_pending=settings.card_log_max_pending)
     pipeline = HookPipeline(
         settings=settings,
         resolver=PrefetchResolver(
-            settings, session, executor, on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc()
+            settings, session, on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc()
         ),
         store=store,
         value_sets=load_value_sets(settings.local_valuesets or None),

@@ -5,20 +5,30 @@ Safety properties (each tested): only allowlisted servers are contacted
 connect and read timeout and the whole hook call a total time budget; responses
 are read up to a size cap; `next` links are followed only on the same server,
 up to a page cap. Tokens are sent, never logged.
+
+The budget (`CallBudget`) is one per hook call and shared by all its reads: time, checked
+before every read of a body chunk (a server trickling one byte a second is cut off when the
+budget ends, not after a read timeout per byte), and bytes across every key and page
+(`CDS_FHIR_MAX_CALL_BYTES`). Bodies are read into one growing buffer and parsed from it:
+no list of chunks, no joined copy.
 """
 from __future__ import annotations
 
-import json
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
 
+from cds_service.protocol import json_text
+
 log = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json, application/json;q=0.9"
+CHUNK = 65536
+MIN_SOCKET_TIMEOUT = 0.05  # seconds: a socket timeout of 0 would mean non-blocking
 
 
 class FhirError(Exception):
@@ -54,17 +64,31 @@ def is_allowed(url: str, prefixes: tuple[str, ...]) -> bool:
 
 
 @dataclass
-class Deadline:
-    """The total time budget of one hook call's FHIR traffic."""
+class CallBudget:
+    """One hook call's FHIR allowance, shared by all its reads: seconds and bytes."""
 
     expires_at: float
+    max_bytes: int = 1 << 62
+    used_bytes: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def after(cls, seconds: float) -> "Deadline":
-        return cls(time.monotonic() + seconds)
+    def after(cls, seconds: float, max_bytes: int = 1 << 62) -> "CallBudget":
+        return cls(time.monotonic() + seconds, max_bytes)
 
     def remaining(self) -> float:
         return self.expires_at - time.monotonic()
+
+    def spend(self, count: int) -> None:
+        """Count `count` bytes read; FhirError once the call has read more than it may."""
+        with self._lock:
+            self.used_bytes += count
+            over = self.used_bytes > self.max_bytes
+        if over:
+            raise FhirError("call-byte-cap-exceeded")
+
+
+Deadline = CallBudget  # the earlier name: a budget of time only
 
 
 class FhirClient:
@@ -92,7 +116,7 @@ class FhirClient:
         return f"FhirClient(base_url={self.base_url!r})"
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": FHIR_JSON}
+        headers = {"Accept": FHIR_JSON, "Accept-Encoding": "identity"}  # no compressed body to inflate
         if self._access_token:
             headers["Authorization"] = f"Bearer {self._access_token}"
         return headers
@@ -116,42 +140,56 @@ class FhirClient:
         try:
             if 300 <= response.status_code < 400:
                 raise FhirError("redirect-refused")
-            if response.status_code in (401, 403):
-                raise FhirError(f"http-{response.status_code}")
             if response.status_code != 200:
                 raise FhirError(f"http-{response.status_code}")
+            if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+                raise FhirError("compressed-response")
             body = self._read_capped(response)
         finally:
             response.close()
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            document = json_text.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise FhirError("not-json") from None
+        del body
         if not isinstance(document, dict):
             raise FhirError("not-a-resource")
         return document
 
-    def _read_capped(self, response: requests.Response) -> bytes:
+    def _read_capped(self, response: requests.Response) -> bytearray:
+        """The body, read chunk by chunk with the budget checked before each read."""
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
             raise FhirError("response-too-large")
-        chunks, size = [], 0
+        body = bytearray()
+        raw = response.raw
         try:
-            for chunk in response.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise FhirError("response-too-large")
-                if self.deadline.remaining() <= 0:
+            while True:
+                remaining = self.deadline.remaining()
+                if remaining <= 0:
                     raise FhirError("time-budget-exhausted")
-                chunks.append(chunk)
-        except requests.RequestException:
+                _set_socket_timeout(raw, min(self.read_timeout, remaining))
+                chunk = raw.read1(CHUNK) if hasattr(raw, "read1") else raw.read(CHUNK)
+                if not chunk:
+                    return body
+                if len(body) + len(chunk) > self.max_response_bytes:
+                    raise FhirError("response-too-large")
+                self.deadline.spend(len(chunk))
+                body += chunk
+        except (requests.RequestException, OSError, ValueError) as error:
+            if isinstance(error, TimeoutError) or "timed out" in str(error).lower():
+                raise FhirError("time-budget-exhausted") from None
             raise FhirError("read-failed") from None
-        return b"".join(chunks)
+        except FhirError:
+            raise
+        except Exception:  # urllib3's protocol errors (ProtocolError, ReadTimeoutError) share no base with requests
+            raise FhirError("read-failed") from None
 
     def query(self, relative: str) -> dict:
         """Run a relative read (`Patient/1`) or search (`Condition?patient=1`), following `next` pages.
 
         A search returns one Bundle holding the entries of every page read.
+        A `next` link back to a page already read is a loop: the key fails (its data is unknown).
         """
         document = self.get_json(f"{self.base_url}/{relative.lstrip('/')}")
         if document.get("resourceType") == "OperationOutcome":
@@ -162,11 +200,14 @@ class FhirClient:
 
     def follow_pages(self, bundle: dict) -> dict:
         entries = list(bundle.get("entry") or []) if isinstance(bundle.get("entry"), list) else []
-        page, pages = bundle, 1
+        page, pages, seen = bundle, 1, set()
         while pages < self.max_pages:
             next_url = next_link(page)
             if not next_url:
                 break
+            if next_url in seen:
+                raise FhirError("paging-loop")
+            seen.add(next_url)
             page = self.get_json(next_url)
             if page.get("resourceType") != "Bundle":
                 raise FhirError("bad-page")
@@ -189,3 +230,14 @@ def next_link(bundle: dict) -> str | None:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return link["url"]
     return None
+
+
+def _set_socket_timeout(raw, seconds: float) -> None:
+    """Bound the next socket read by what is left of the budget (urllib3 sets it once per request)."""
+    connection = getattr(raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(MIN_SOCKET_TIMEOUT, seconds))
+        except OSError:
+            pass

@@ -11,12 +11,18 @@ Per prefetch key (CDS Hooks 2.0 §Prefetch, `../shared/reference/cds-hooks-spec.
 
 A key whose data cannot be had makes its resource type *unreadable* (unknown,
 not absent). The caller decides whether that is fatal (patient-view: 412).
+
+Each hook call reads on a thread pool of its own (at most CDS_FHIR_MAX_WORKERS threads), so a
+slow server holds only the threads of the calls that named it. The call waits for its reads
+until its budget ends, then goes on without the ones still running: those end at their next
+socket timeout, which the budget also bounds (docs/operations.md, "FHIR budget").
 """
 from __future__ import annotations
 
 import logging
 import re
-from concurrent.futures import Executor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote
@@ -24,7 +30,7 @@ from urllib.parse import quote
 import requests
 
 from cds_service.config import Settings
-from cds_service.fhir.client import Deadline, FhirClient, FhirError, is_allowed, next_link
+from cds_service.fhir.client import CallBudget, FhirClient, FhirError, is_allowed, next_link
 from cds_service.protocol.request import HookRequest
 from cds_service.services.base import PatientRecord
 
@@ -38,6 +44,7 @@ USER_TOKENS = {
     "userRelatedPersonId": "RelatedPerson",
 }
 PATIENT_REFERENCING = ("subject", "patient")
+GRACE = 0.2  # seconds past the budget a call waits for reads that are finishing
 
 
 def resource_type_of(template: str) -> str:
@@ -109,15 +116,13 @@ class PrefetchResolver:
         self,
         settings: Settings,
         session: requests.Session,
-        executor: Executor,
         on_fetch: Callable[[str, str], None] | None = None,
     ):
         self.settings = settings
         self.session = session
-        self.executor = executor
         self.on_fetch = on_fetch or (lambda resource_type, outcome: None)
 
-    def client_for(self, request: HookRequest, deadline: Deadline) -> tuple[FhirClient | None, str]:
+    def client_for(self, request: HookRequest, deadline: CallBudget) -> tuple[FhirClient | None, str]:
         """A client for the request's FHIR server, or (None, why not)."""
         server = request.fhir_server
         if not server:
@@ -143,7 +148,7 @@ class PrefetchResolver:
         )
 
     def resolve(self, request: HookRequest, templates: dict[str, str]) -> PatientRecord:
-        deadline = Deadline.after(self.settings.fhir_total_budget)
+        deadline = CallBudget.after(self.settings.fhir_total_budget, self.settings.fhir_max_call_bytes)
         client, no_client_reason = self.client_for(request, deadline)
         results: list[KeyResult] = []
         to_fetch: list[tuple[str, str, str]] = []
@@ -160,17 +165,24 @@ class PrefetchResolver:
             else:
                 to_fetch.append((key, resource_type, query))
         if to_fetch and client is not None:
-            futures = [(k, t, self.executor.submit(client.query, q)) for k, t, q in to_fetch]
-            for key, resource_type, future in futures:
-                try:
-                    results.append(KeyResult(key, resource_type, document=future.result()))
-                    self.on_fetch(resource_type, "ok")
-                except FhirError as error:
-                    results.append(KeyResult(key, resource_type, failure=error.reason))
-                    self.on_fetch(resource_type, error.reason)
+            answers = self._read_all(client, [query for _, _, query in to_fetch], deadline)
+            for (key, resource_type, _), (document, failure) in zip(to_fetch, answers):
+                results.append(KeyResult(key, resource_type, document=document, failure=failure))
+                self.on_fetch(resource_type, failure or "ok")
         record = self._assemble(request, results)
-        self._resolve_medications(record, client)
+        self._resolve_medications(record, client, deadline)
         return record
+
+    def _read_all(self, client: FhirClient, queries: list[str], deadline: CallBudget) -> list[tuple[dict | None, str]]:
+        """Run `queries` on this call's own threads; each is (document, "") or (None, failure)."""
+        pool = ThreadPoolExecutor(max_workers=max(1, min(len(queries), self.settings.fhir_max_workers)),
+                                  thread_name_prefix="fhir-call")
+        try:
+            futures = [pool.submit(client.query, query) for query in queries]
+            wait_for_futures(futures, timeout=max(0.0, deadline.remaining()) + GRACE)
+            return [_outcome(future) for future in futures]
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # reads still running end at their socket timeout
 
     def _from_prefetch(self, key: str, resource_type: str, value, client: FhirClient | None) -> KeyResult:
         if value is None:
@@ -211,7 +223,7 @@ class PrefetchResolver:
             log.warning("resources of another patient ignored", extra={"count": foreign})
         return record
 
-    def _resolve_medications(self, record: PatientRecord, client: FhirClient | None) -> None:
+    def _resolve_medications(self, record: PatientRecord, client: FhirClient | None, deadline: CallBudget) -> None:
         """Fetch Medications that requests reference by id, when a FHIR server is available."""
         known = {m.get("id") for m in record.of_type("Medication")}
         wanted: set[str] = set()
@@ -225,11 +237,20 @@ class PrefetchResolver:
                         wanted.add(medication_id)
         if not wanted or client is None:
             return
-        futures = [self.executor.submit(client.query, f"Medication/{m}") for m in sorted(wanted)[:50]]
-        for future in futures:
-            try:
-                medication = future.result()
-            except FhirError:
-                continue  # the request's medicationReference.display is still read
-            if medication.get("resourceType") == "Medication":
+        answers = self._read_all(client, [f"Medication/{m}" for m in sorted(wanted)[:50]], deadline)
+        for medication, _failure in answers:  # a failed one: the request's medicationReference.display is still read
+            if medication is not None and medication.get("resourceType") == "Medication":
                 record.resources.setdefault("Medication", []).append(medication)
+
+
+def _outcome(future: Future) -> tuple[dict | None, str]:
+    if not future.done():
+        future.cancel()
+        return None, "time-budget-exhausted"
+    try:
+        return future.result(), ""
+    except FhirError as error:
+        return None, error.reason
+    except Exception as error:  # a bug in a read must cost that key, not the hook call
+        log.error("fhir read failed unexpectedly", extra={"error_type": type(error).__name__})
+        return None, "read-failed"

@@ -1,5 +1,4 @@
 """Prefetch states: present, null, OperationOutcome, missing → fetched, fetch failure, paging, SSRF."""
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -19,7 +18,7 @@ TOKEN = "secret-access-token-123"
 
 def resolver(**changes) -> PrefetchResolver:
     settings = Settings(auth="off", fhir_allowlist=(FHIR_BASE,), **changes)
-    return PrefetchResolver(settings, requests.Session(), ThreadPoolExecutor(4))
+    return PrefetchResolver(settings, requests.Session())
 
 
 def full_prefetch(**overrides) -> dict:
