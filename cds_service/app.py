@@ -6,7 +6,7 @@ import time
 import uuid
 
 import requests
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_cors import CORS
 from requests.adapters import HTTPAdapter
 from werkzeug.exceptions import HTTPException
@@ -28,6 +28,7 @@ from cds_service.metrics import Metrics
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.pipeline import HookPipeline
 from cds_service.protocol import json_text
+from cds_service.protocol.request import read_body
 from cds_service.services.base import ServiceDefinition
 from cds_service.store.card_log import CardLog
 from cds_service.store.database import replay_engine
@@ -59,7 +60,7 @@ def _read_json_body() -> object:
     content_type = (request.mimetype or "").lower()
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
-    raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH: 413 beyond it
+    raw = read_request_body(request)  # 413 beyond CDS_MAX_BODY_BYTES, chunked or not
     try:
         return json_text.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -68,6 +69,14 @@ def _read_json_body() -> object:
         raise BadRequest("the request body is nested too deeply") from None
     except ValueError:
         raise BadRequest("the request body is not valid JSON") from None
+
+
+def read_request_body(incoming) -> bytes:
+    settings = current_app.extensions["cds"]["settings"]
+    stream = incoming.environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    return read_body(stream, incoming.content_length, settings.max_body_bytes, settings.request_body_timeout)
 
 
 def create_app(settings: Settings | None = None, services: list[ServiceDefinition] | None = None) -> Flask:

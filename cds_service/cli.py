@@ -76,15 +76,25 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("bind", f"{host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", 30)
-            self.cfg.set("graceful_timeout", 10)
+            # gthread, with JSON error pages and an idle timeout per client (cds_service/gunicorn_worker.py)
+            self.cfg.set("worker_class", "cds_service.gunicorn_worker.CdsWorker")
+            self.cfg.set("timeout", 30)  # a worker silent for 30 s is killed and replaced by the master
+            self.cfg.set("graceful_timeout", 10)  # SIGTERM: requests in flight get 10 s, the card log flushes
             self.cfg.set("keepalive", 5)
+            # A CDS Hooks JWT may be 16 KiB (MAX_TOKEN_LENGTH): header lines up to 32 KiB pass, the request
+            # line up to 8 KiB, and 100 header fields.
+            self.cfg.set("limit_request_field_size", 32768)
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("limit_request_fields", 100)
             self.cfg.set("accesslog", None)  # the app logs each request as JSON, without query strings
             self.cfg.set("errorlog", "-")
 
         def load(self):
             return create_app(settings)
+
+    from cds_service.gunicorn_worker import CdsWorker
+
+    CdsWorker.idle_timeout = settings.client_idle_timeout
 
     # Create the tables once, before gunicorn forks: workers racing to create them can fail to boot.
     from cds_service.store.repository import make_engine

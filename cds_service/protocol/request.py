@@ -6,14 +6,55 @@ Unknown extra fields and `extension` are accepted (the spec reserves them);
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-from cds_service.errors import BadRequest
+from cds_service.errors import BadRequest, ServiceError
 
 MAX_ID_LENGTH = 256
 REFERENCE = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+BODY_CHUNK = 16384
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "too-costly"
+
+
+class RequestTimeout(ServiceError):
+    status = 408
+    code = "timeout"
+
+
+def read_body(stream: BinaryIO, declared_length: int | None, limit: int, timeout: float) -> bytes:
+    """The request body, at most `limit` bytes (413 beyond, chunked or not), within `timeout` seconds (408).
+
+    A declared Content-Length over the limit is refused before anything is read. The clock is
+    checked between chunks; a client silent mid-chunk is cut off by the server's idle timeout.
+    """
+    if declared_length is not None and declared_length > limit:
+        raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    expires = time.monotonic() + timeout
+    body = bytearray()
+    try:
+        while True:
+            # never read past a declared length: some servers' streams would wait for more
+            size = BODY_CHUNK if declared_length is None else min(BODY_CHUNK, declared_length - len(body))
+            chunk = stream.read(size) if size > 0 else b""
+            if not chunk:
+                break
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+            if time.monotonic() > expires:
+                raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.")
+    except OSError:  # the idle timeout, or the client went away
+        raise RequestTimeout("The request body stopped arriving.") from None
+    return bytes(body)
+
 
 # Required context fields per hook (HL7 CDS Hooks Library STU1).
 HOOK_CONTEXT = {
