@@ -8,6 +8,11 @@ Every figure is a ratio measured in the same run, so it holds on any machine:
 3. no prefetch, FHIR server answering after 200 ms / 200 ms       (target <= 1.6)
 4. patient-view requests/s / /healthz requests/s, 8 clients       (target >= 0.4)
 5. peak RSS of a worker after case 2                              (target < 300 MB)
+
+A separate case, `python benchmarks/run.py --fhir-memory` (issue 11):
+6. peak RSS of one worker (1 worker, 8 threads) serving 8 concurrent calls without prefetch whose
+   FHIR server answers each key with the most the service will read: responses that fill the
+   per-call byte cap exactly (all parsed), then 20 MB responses (cut at the cap)  (target < 300 MB)
 """
 from __future__ import annotations
 
@@ -182,12 +187,107 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+class BigFhir(BaseHTTPRequestHandler):
+    """Answers every search with `body` (one big searchset), every read with the patient."""
+
+    protocol_version = "HTTP/1.1"
+    body = b""
+    patient = b""
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        payload = self.body if "?" in self.path else self.patient
+        self.send_response(200)
+        self.send_header("Content-Type", "application/fhir+json")
+        if len(payload) < 2**20:
+            self.send_header("Content-Length", str(len(payload)))
+        else:  # no length announced: the service must count the bytes as they come
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the service stopped reading at its byte cap
+
+    def log_message(self, *args):
+        pass
+
+
+def searchset_of_size(patient_id: str, size: int) -> bytes:
+    """A searchset of irrelevant Observations, about `size` bytes of JSON."""
+    one = len(json.dumps({"resource": irrelevant_observations(patient_id, 1)[0]})) + 2
+    observations = irrelevant_observations(patient_id, max(1, size // one))
+    return json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in observations]}).encode()
+
+
+def fhir_memory_case(call_cap: int = 8 * 1024 * 1024, response_cap: int = 20 * 1024 * 1024, clients: int = 8) -> int:
+    """Case 6: the peak RSS of one worker while `clients` calls each receive the maximum FHIR sizes."""
+    fixture = typical_fixture()
+    fhir_port, cds_port = free_port(), free_port()
+    fhir_base = f"http://127.0.0.1:{fhir_port}/fhir"
+    BigFhir.patient = json.dumps(fixture.patient).encode()
+    fhir = ThreadingHTTPServer(("127.0.0.1", fhir_port), BigFhir)
+    fhir.daemon_threads = True
+    threading.Thread(target=fhir.serve_forever, daemon=True).start()
+    workdir = tempfile.mkdtemp(prefix="cds-bench-")
+    env = dict(os.environ, CDS_AUTH="off", CDS_DATABASE_URL=f"sqlite:///{workdir}/bench.db", CDS_FHIR_ALLOWLIST=fhir_base,
+               CDS_FHIR_OPEN_SERVERS=fhir_base, CDS_FIXED_NOW=fixture.now.isoformat(), CDS_LOG_LEVEL="WARNING",
+               CDS_FHIR_MAX_CALL_BYTES=str(call_cap), CDS_FHIR_MAX_RESPONSE_BYTES=str(response_cap),
+               CDS_FHIR_TOTAL_BUDGET="20")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cds_service.cli", "serve", "--port", str(cds_port), "--workers", "1", "--threads", str(clients)],
+        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{cds_port}"
+    rows = []
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the service did not start")
+        entry = next(s for s in requests.get(f"{base}/cds-services").json()["services"] if s["id"] == SERVICE)
+        searches = sum(1 for template in entry["prefetch"].values() if "?" in template)
+        request = build_request(fixture, entry, prefetch=False, fhir_server=fhir_base)
+        for label, size in (("responses filling the call cap", call_cap // searches - 4096), ("unannounced responses of 20 MB", response_cap - 4096)):
+            BigFhir.body = searchset_of_size(fixture.patient_id, size)
+            statuses: list[int] = []
+
+            def call() -> None:
+                body = dict(request, hookInstance=str(uuid.uuid4()))
+                statuses.append(requests.post(f"{base}/cds-services/{SERVICE}", json=body, timeout=60).status_code)
+
+            threads = [threading.Thread(target=call) for _ in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            rss = max(peak_rss_mb(pid) for pid in worker_pids(server.pid))
+            rows.append((label, len(BigFhir.body), sorted(set(statuses)), rss))
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        fhir.shutdown()
+    print(f"6. {clients} concurrent calls on 1 worker ({clients} threads), {searches} searches each; "
+          f"call cap {call_cap / 2**20:.0f} MiB, response cap {response_cap / 2**20:.0f} MiB")
+    for label, size, statuses, rss in rows:
+        print(f"   {label:32} response {size / 2**20:5.1f} MiB  statuses {statuses}  worker peak RSS {rss:.0f} MB  "
+              f"(target < 300 MB) {'yes' if rss < 300 else 'NO'}")
+    return 0 if all(row[-1] < 300 for row in rows) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--rounds", type=int, default=80)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--fhir-memory", action="store_true", help="run case 6 only (worker RSS under maximum FHIR sizes)")
     args = parser.parse_args()
+    if args.fhir_memory:
+        return fhir_memory_case()
 
     fixture = typical_fixture()
     store = FixtureStore([fixture])

@@ -134,19 +134,34 @@ class BoundedCalls:
 
     A call still queued when its caller gave up is skipped, so that no late write happens for a
     request already answered 503. A call already running may still complete: callers make their
-    writes idempotent (feedback by fingerprint).
+    writes idempotent (feedback by fingerprint). When every thread holds a call older than
+    `stuck_after` seconds the database is not answering: new calls fail at once instead of
+    holding a request thread for `timeout` too.
     """
 
-    def __init__(self, workers: int, name: str):
+    def __init__(self, workers: int, name: str, stuck_after: float = 1.0):
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._workers = workers
+        self._stuck_after = stuck_after
+        self._started: dict[int, float] = {}  # running calls: id -> start time
+        self._lock = threading.Lock()
 
     def run(self, function: Callable[[], T], timeout: float) -> T:
+        if self._all_stuck():
+            raise CallTimedOut("every database thread is waiting for a database that does not answer")
         expires = time.monotonic() + timeout
 
         def unless_expired() -> T:
             if time.monotonic() > expires:
                 raise CallTimedOut("given up before it started")
-            return function()
+            key = id(threading.current_thread())
+            with self._lock:
+                self._started[key] = time.monotonic()
+            try:
+                return function()
+            finally:
+                with self._lock:
+                    self._started.pop(key, None)
 
         future = self._executor.submit(unless_expired)
         try:
@@ -154,6 +169,11 @@ class BoundedCalls:
         except FutureTimeout:
             future.cancel()
             raise CallTimedOut(f"no answer within {timeout:g} s") from None
+
+    def _all_stuck(self) -> bool:
+        oldest_allowed = time.monotonic() - self._stuck_after
+        with self._lock:
+            return len(self._started) >= self._workers and all(t < oldest_allowed for t in self._started.values())
 
 
 class SingleFlight:

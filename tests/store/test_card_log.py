@@ -126,3 +126,23 @@ def test_an_in_memory_database_is_shared_with_the_writer_thread():
     while not store.cards_issued() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert [r.card_uuid for r in store.cards_issued()] == ["card-1"]
+
+
+def test_bounded_calls_fail_at_once_when_every_thread_is_stuck():
+    import threading
+
+    import pytest
+
+    from cds_service.store.database import BoundedCalls, CallTimedOut
+
+    calls, release = BoundedCalls(workers=2, name="test", stuck_after=0.1), threading.Event()
+    for _ in range(2):
+        with pytest.raises(CallTimedOut):
+            calls.run(lambda: release.wait(10), timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(CallTimedOut, match="every database thread"):
+        calls.run(lambda: "never", timeout=5)
+    assert time.monotonic() - started < 0.1
+    release.set()
+    time.sleep(0.1)
+    assert calls.run(lambda: "answered", timeout=1) == "answered"
