@@ -98,9 +98,12 @@ class CardLog:
     def flush(self, timeout: float | None = None) -> bool:
         """Wake the writer and wait until every row is written; False if `timeout` passed first."""
         expires = None if timeout is None else time.monotonic() + timeout
+        next_wake = 0.0
         with self._changed:
             while self._pending or self._in_flight:
-                self._wake.set()
+                if time.monotonic() >= next_wake:  # cut a backoff short, at most once a second
+                    self._wake.set()
+                    next_wake = time.monotonic() + 1.0
                 remaining = None if expires is None else expires - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False

@@ -72,9 +72,13 @@ class PostgresCluster:
         return [master] + [int(pid) for pid in children]
 
     def freeze(self) -> list[int]:
-        frozen = self.pids()
-        for pid in frozen:
-            os.kill(pid, signal.SIGSTOP)
+        frozen = []
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+            except ProcessLookupError:  # a backend that just ended
+                pass
         return frozen
 
     @staticmethod

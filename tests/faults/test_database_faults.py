@@ -129,7 +129,8 @@ def test_a_frozen_database_costs_an_authenticated_hook_call_a_503_not_a_hang(clu
     clients = write_trusted_clients(tmp_path / "clients.json", [{"iss": "https://ehr.test", "jwks": jwks_of([key])}])
     settings = Settings(database_url=cluster.url, public_base_url="http://cds.test", trusted_clients_file=str(clients),
                         clock=lambda: story.now, log_level="CRITICAL", db_replay_timeout=1.0)
-    client = create_app(settings).test_client()
+    application = create_app(settings)
+    client = application.test_client()
     url = f"http://cds.test/cds-services/{SERVICE}"
 
     def call() -> int:
@@ -144,3 +145,4 @@ def test_a_frozen_database_costs_an_authenticated_hook_call_a_503_not_a_hang(clu
         cluster.thaw(frozen)
     assert status == 503 and seconds < 2.0
     assert call() == 200
+    assert application.extensions["cds"]["card_log"].flush(timeout=10)
