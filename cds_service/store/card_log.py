@@ -86,12 +86,11 @@ class CardLog:
     def record(self, rows: list[dict]) -> None:
         """Queue rows; never blocks, never raises. Rows beyond `max_pending` are dropped and counted."""
         clean = [sanitized(row) for row in rows]
-        with self._lock:
+        with self._lock:  # the gauge is set under the lock, so that it never shows a stale count
             room = max(0, self.max_pending - len(self._pending))
             self._pending.extend(clean[:room])
             lost = len(clean) - min(room, len(clean))
-            count = len(self._pending) + self._in_flight
-        self.metrics.pending(count)
+            self.metrics.pending(len(self._pending) + self._in_flight)
         if lost:
             self._drop("queue-full", lost)
 
@@ -133,9 +132,8 @@ class CardLog:
         with self._changed:
             self._pending.extendleft(reversed(unwritten))
             self._in_flight = 0
-            count = len(self._pending)
+            self.metrics.pending(len(self._pending))
             self._changed.notify_all()
-        self.metrics.pending(count)
 
     def _write(self, batch: list[dict]) -> list[dict]:
         """Write a batch; returns the rows to keep for later (the database is unavailable)."""

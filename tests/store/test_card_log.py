@@ -146,3 +146,19 @@ def test_bounded_calls_fail_at_once_when_every_thread_is_stuck():
     release.set()
     time.sleep(0.1)
     assert calls.run(lambda: "answered", timeout=1) == "answered"
+
+
+def test_feedback_on_a_card_not_yet_logged_joins_it_when_the_row_lands(tmp_path):
+    from cds_service.protocol.feedback import parse_feedback
+    from cds_service.store.report import build_report
+
+    store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
+    log = CardLog(store, interval=60)  # the row waits in the queue
+    log.record([row(1)])
+    store.store_feedback("svc", parse_feedback({"feedback": [{
+        "card": "card-1", "outcome": "overridden", "outcomeTimestamp": "2026-11-26T10:00:00Z",
+        "overrideReason": {"userComment": "anatomy confirmed"}}]}))
+    assert build_report(store) == []  # no card row yet: nothing to join
+    assert log.flush(timeout=10)
+    [report] = build_report(store)
+    assert (report.rule_id, report.issued, report.overridden, report.comments) == ("STENT-LENGTH", 1, 1, ["anatomy confirmed"])
