@@ -164,12 +164,8 @@ class CardLog:
     def _run(self) -> None:
         backoff = 0.0
         while True:
-            if backoff:
-                self._wake.wait(backoff)
-            elif not self._pending:
-                self._wake.wait(self.interval)
-            else:
-                self._wake.wait(self.interval)  # gather a batch: one row at a time costs ~20x more per row
+            # gather a batch (one row at a time costs ~20x more per row), or back off; flush() cuts either short
+            self._wake.wait(backoff or self.interval)
             self._wake.clear()
             batch = self._take()
             if not batch:
