@@ -88,9 +88,6 @@ class CallBudget:
             raise FhirError("call-byte-cap-exceeded")
 
 
-Deadline = CallBudget  # the earlier name: a budget of time only
-
-
 class FhirClient:
     def __init__(
         self,
@@ -101,7 +98,7 @@ class FhirClient:
         read_timeout: float,
         max_response_bytes: int,
         max_pages: int,
-        deadline: Deadline,
+        deadline: CallBudget,
     ):
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -176,14 +173,11 @@ class FhirClient:
                     raise FhirError("response-too-large")
                 self.deadline.spend(len(chunk))
                 body += chunk
-        except (requests.RequestException, OSError, ValueError) as error:
-            if isinstance(error, TimeoutError) or "timed out" in str(error).lower():
-                raise FhirError("time-budget-exhausted") from None
-            raise FhirError("read-failed") from None
         except FhirError:
             raise
-        except Exception:  # urllib3's protocol errors (ProtocolError, ReadTimeoutError) share no base with requests
-            raise FhirError("read-failed") from None
+        except Exception as error:  # socket timeouts and resets, urllib3's ProtocolError / ReadTimeoutError
+            timed_out = isinstance(error, TimeoutError) or "timed out" in str(error).lower()
+            raise FhirError("time-budget-exhausted" if timed_out else "read-failed") from None
 
     def query(self, relative: str) -> dict:
         """Run a relative read (`Patient/1`) or search (`Condition?patient=1`), following `next` pages.
