@@ -23,6 +23,18 @@ from cds_service.pathway.facts import Side
 log = logging.getLogger(__name__)
 
 
+# ---------------------------------------------------------------- tolerant access: untrusted JSON never raises
+
+def as_dict(value: object) -> dict:
+    """An element that must be a JSON object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def string(value: object) -> str:
+    """An element that must be a JSON string; anything else reads as ""."""
+    return value if isinstance(value, str) else ""
+
+
 # ---------------------------------------------------------------- codings and text
 
 def codings(concept: object) -> list[dict]:
@@ -116,8 +128,13 @@ def note_texts(resource: dict) -> list[str]:
 # ---------------------------------------------------------------- references
 
 def reference_of(resource: dict) -> str:
-    """"Type/id" of a resource; one without an id still gets a citable reference."""
-    return f"{resource.get('resourceType', 'Resource')}/{resource.get('id') or 'unidentified'}"
+    """"Type/id" of a resource. One without an id (or whose id is not a string) has no reference:
+    it reads as its bare type, which names no resource. A made-up id ("Condition/unidentified")
+    could name a real resource, and an `update` or `delete` suggestion aimed at it would act on
+    that one; a bare type cannot be acted on (`"/" not in ref`) and is still a citable kind."""
+    resource_type = string(resource.get("resourceType")) or "Resource"
+    resource_id = string(resource.get("id"))
+    return f"{resource_type}/{resource_id}" if resource_id else resource_type
 
 
 def reference_target(reference: object) -> str:

@@ -30,6 +30,7 @@ from cds_service.fhir.fhir_json import (
     reference_target,
     texts,
 )
+from cds_service.fhir.units import TIME_TO_DAYS
 from cds_service.fhir.valuesets import RXNORM, SNOMED, ValueSets
 from cds_service.pathway.facts import DrugClass, Evidence, Medication
 
@@ -42,7 +43,6 @@ TIMING_CODES_PER_DAY = {
     "QD": 1.0, "Q24H": 1.0, "AM": 1.0, "PM": 1.0, "BED": 1.0, "QOD": 0.5,
     "BID": 2.0, "Q12H": 2.0, "TID": 3.0, "Q8H": 3.0, "QID": 4.0, "Q6H": 4.0, "Q4H": 6.0,
 }
-PERIOD_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.0, "a": 365.0}
 ROUTE_NAMES = {  # SNOMED route codes EHRs send without text
     "47625008": "intravenous", "34206005": "subcutaneous", "26643006": "oral", "78421000": "intramuscular",
 }
@@ -228,12 +228,12 @@ def _per_day_from_repeat(repeat: object) -> float | None:
     if not isinstance(repeat, dict):
         return None
     period, unit = repeat.get("period"), repeat.get("periodUnit")
-    if not _positive_number(period) or not isinstance(unit, str) or unit not in PERIOD_UNIT_DAYS:
+    if not _positive_number(period) or not isinstance(unit, str) or unit not in TIME_TO_DAYS:
         return None
     frequency = repeat.get("frequency", 1)
     if not _positive_number(frequency):
         return None
-    return float(frequency) / (float(period) * PERIOD_UNIT_DAYS[unit])
+    return float(frequency) / (float(period) * TIME_TO_DAYS[unit])
 
 
 def _positive_number(value: object) -> bool:
