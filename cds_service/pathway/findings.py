@@ -1,4 +1,4 @@
-"""What a rule concludes, as data. `cds_service.services` renders it as a card once."""
+"""What a rule concludes, as data: the finding base class, the proposals (suggested fixes) and the evidence helper."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,12 +52,25 @@ class DeleteOrder:
 Proposal = Union[CreateOrder, CreateEnoxaparin, UpdateOrder, DeleteOrder]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
-    rule_id: str
+    """What one rule concluded. Each rule unit subclasses it with the typed values its card shows."""
+
     indicator: Indicator
-    # Named values the card text uses: the numbers compared, dates, flags, variant keys.
-    values: dict[str, object] = field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
     proposals: tuple[Proposal, ...] = ()
     order_ref: str | None = None  # order rules: the draft order this finding is about
+    rule_id: str = ""  # stamped by the rule that made it (`Rule.evaluate`)
+    # Transitional: the order rules not yet moved to cds_service.rules still pass named values.
+    values: dict[str, object] = field(default_factory=dict)
+
+
+def evidence_of(*groups: object) -> tuple[Evidence, ...]:
+    """Flatten evidence (single items, tuples, lists), dropping None and repeats, keeping order."""
+    seen: list[Evidence] = []
+    for group in groups:
+        items = group if isinstance(group, (tuple, list)) else (group,)
+        for item in items:
+            if item is not None and item not in seen:
+                seen.append(item)
+    return tuple(seen)

@@ -99,7 +99,10 @@ def _order_values(order: DraftOrder) -> dict[str, object]:
 
 
 def _finding(rule_id: str, indicator: Indicator, order: DraftOrder, values: dict, evidence=(), proposals=()) -> Finding:
-    return Finding(rule_id, indicator, {**_order_values(order), **values}, tuple(evidence), tuple(proposals), order.ref)
+    return Finding(
+        rule_id=rule_id, indicator=indicator, values={**_order_values(order), **values}, evidence=tuple(evidence),
+        proposals=tuple(proposals), order_ref=order.ref,
+    )
 
 
 # -- which orders a rule looks at -------------------------------------------------------------------

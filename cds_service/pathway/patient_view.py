@@ -25,8 +25,13 @@ from cds_service.pathway.dosing import enoxaparin_regimen
 from cds_service.pathway.facts import ClinicalFacts, Evidence, Severity, Side
 from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder, Finding, Indicator
 from cds_service.pathway.settings import PathwaySettings
+from cds_service.rules.dvt_duplex import RULE as DVT_DUPLEX  # transitional: the rules move to cds_service.rules
 
 Rule = Callable[[ClinicalFacts, Assessment, PathwaySettings], "Finding | None"]
+
+
+def _legacy(rule_id, indicator, values, evidence=(), proposals=()) -> Finding:
+    return Finding(rule_id=rule_id, indicator=indicator, values=values, evidence=tuple(evidence), proposals=tuple(proposals))
 
 
 def _date(when: datetime | None) -> str:
@@ -80,46 +85,6 @@ def _combined_mass_study(a: Assessment) -> bool:
 
 
 # -- DVT ---------------------------------------------------------------------------------------------
-def dvt_duplex(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
-    """G:3, G:4: rule out DVT first with a complete duplex, common femoral vein through the calf veins."""
-    if a.dvt_axis != axes.UNASSESSED or not (a.unilateral_swelling or facts.masses):
-        return None
-    dvt = a.dvt
-    side = _imaging_side(a)
-    values: dict[str, object] = {
-        "side": side.value,
-        "mass": bool(facts.masses),
-        "reports_unreadable": list(dvt.reports_unreadable),
-    }
-    proposals = (CreateOrder("leg-duplex", side),)
-    evidence = _evidence([sw.evidence for sw in facts.swellings], [m.evidence for m in facts.masses])
-    if dvt.unreadable_study is not None:
-        values.update(variant="result-not-coded", study_date=_date(dvt.unreadable_study.when))
-        return Finding("DVT-DUPLEX", Indicator.WARNING, values, _evidence(dvt.unreadable_study, evidence))
-    if dvt.pending_study is not None:
-        values.update(variant="preliminary", study_date=_date(dvt.pending_study.when))
-        return Finding("DVT-DUPLEX", Indicator.WARNING, values, _evidence(dvt.pending_study, evidence))
-    if dvt.limited_study is not None:
-        study = dvt.limited_study
-        values.update(variant="limited", study_date=_date(study.evidence.when), extent=study.extent.value)
-        return Finding("DVT-DUPLEX", Indicator.WARNING, values, _evidence(study.evidence, evidence), proposals)
-    if dvt.expired_study is not None:
-        study = dvt.expired_study
-        values.update(variant="expired", study_date=_date(study.evidence.when), window_days=s.negative_study_valid_days)
-        return Finding("DVT-DUPLEX", Indicator.WARNING, values, _evidence(study.evidence, evidence), proposals)
-    if dvt.voided_by is not None and dvt.negative_duplex is not None:
-        values.update(
-            variant="new-swelling",
-            study_date=_date(dvt.negative_duplex.evidence.when),
-            swelling_date=_date(dvt.voided_by.recorded),
-        )
-        return Finding(
-            "DVT-DUPLEX", Indicator.WARNING, values, _evidence(dvt.negative_duplex.evidence, dvt.voided_by.evidence, evidence), proposals
-        )
-    values["variant"] = "no-study"
-    return Finding("DVT-DUPLEX", Indicator.WARNING, values, evidence, proposals)
-
-
 def dvt_pelvic_imaging(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
     """G:5, G:6, G:54: a negative leg ultrasound with persisting swelling, a flat CFV waveform or a
     pelvic mass does not exclude iliocaval DVT: image the iliac and pelvic veins (CT or MR venography)."""
@@ -139,7 +104,7 @@ def dvt_pelvic_imaging(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) 
         # Done, no final result: review (or await) the report; never order a second study.
         variant = "preliminary" if a.dvt.pelvic_study_preliminary else "result-not-coded"
         values.update(variant=variant, study_date=_date(a.unreadable_pelvic_study.when))
-        return Finding("DVT-PELVIC-IMAGING", Indicator.WARNING, values, _evidence(a.unreadable_pelvic_study, evidence))
+        return _legacy("DVT-PELVIC-IMAGING", Indicator.WARNING, values, _evidence(a.unreadable_pelvic_study, evidence))
     if a.pregnant:
         order, variant = "mr-venography", "pregnancy"
     elif _combined_mass_study(a):
@@ -147,7 +112,7 @@ def dvt_pelvic_imaging(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) 
     else:
         order, variant = "ct-venography", "ct-venography"
     values["variant"] = variant
-    return Finding("DVT-PELVIC-IMAGING", Indicator.WARNING, values, evidence, (CreateOrder(order),))
+    return _legacy("DVT-PELVIC-IMAGING", Indicator.WARNING, values, evidence, (CreateOrder(order),))
 
 
 def dvt_anticoagulate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -193,7 +158,7 @@ def dvt_anticoagulate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -
         a.unsuitable_anticoagulants,
         a.pregnancy_evidence,
     )
-    return Finding("DVT-ANTICOAGULATE", Indicator.CRITICAL, values, evidence, proposals)
+    return _legacy("DVT-ANTICOAGULATE", Indicator.CRITICAL, values, evidence, proposals)
 
 
 def dvt_ivc_filter_option(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -207,7 +172,7 @@ def dvt_ivc_filter_option(facts: ClinicalFacts, a: Assessment, s: PathwaySetting
         "preliminary": a.dvt_preliminary,
     }
     evidence = _evidence(a.dvt_evidence, a.acute_pe_evidence, a.anticoag_contraindications)
-    return Finding("DVT-IVC-FILTER-OPTION", Indicator.WARNING, values, evidence)
+    return _legacy("DVT-IVC-FILTER-OPTION", Indicator.WARNING, values, evidence)
 
 
 def dvt_thrombolysis_option(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -225,7 +190,7 @@ def dvt_thrombolysis_option(facts: ClinicalFacts, a: Assessment, s: PathwaySetti
     }
     platelets = a.platelets.evidence if a.platelets else None
     evidence = _evidence(a.dvt_evidence, a.limb_threat_evidence, a.hypotension_evidence, platelets)
-    return Finding("DVT-THROMBOLYSIS-OPTION", Indicator.CRITICAL, values, evidence)
+    return _legacy("DVT-THROMBOLYSIS-OPTION", Indicator.CRITICAL, values, evidence)
 
 
 # -- mass --------------------------------------------------------------------------------------------
@@ -245,10 +210,10 @@ def mass_characterize(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -
     if _combined_mass_study(a):
         # The DVT-PELVIC-IMAGING card carries the one study for both: never suggest it twice.
         values["variant"] = "combined-with-pelvic-imaging"
-        return Finding("MASS-CHARACTERIZE", Indicator.WARNING, values, evidence)
+        return _legacy("MASS-CHARACTERIZE", Indicator.WARNING, values, evidence)
     order = "mri-pelvis" if a.pregnant else "contrast-ct"
     values["variant"] = "pregnancy" if a.pregnant else "contrast-ct"
-    return Finding("MASS-CHARACTERIZE", Indicator.WARNING, values, evidence, (CreateOrder(order),))
+    return _legacy("MASS-CHARACTERIZE", Indicator.WARNING, values, evidence, (CreateOrder(order),))
 
 
 def mass_extrinsic(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -261,7 +226,7 @@ def mass_extrinsic(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> F
         "nature_display": a.extrinsic_mass.display,
         "symptoms": a.symptoms.value,
     }
-    return Finding("MASS-EXTRINSIC", Indicator.WARNING, values, _evidence(a.extrinsic_mass, [m.evidence for m in facts.masses]))
+    return _legacy("MASS-EXTRINSIC", Indicator.WARNING, values, _evidence(a.extrinsic_mass, [m.evidence for m in facts.masses]))
 
 
 # -- lesion ------------------------------------------------------------------------------------------
@@ -281,7 +246,7 @@ def nivl_workup(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Find
         "other_causes_found": len(a.other_causes),
     }
     evidence = _evidence(a.dvt_evidence, [sw.evidence for sw in facts.swellings], [m.evidence for m in facts.masses])
-    return Finding("NIVL-WORKUP", Indicator.INFO, values, evidence)
+    return _legacy("NIVL-WORKUP", Indicator.INFO, values, evidence)
 
 
 def nivl_other_causes(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -290,7 +255,7 @@ def nivl_other_causes(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -
         return None
     causes = [{"kind": c.kind, "display": c.display, "ref": c.ref} for c in a.other_causes]
     values = {"causes": causes, "albumin_low_g_dl": s.albumin_low_g_dl, "protein_low_g_dl": s.protein_low_g_dl}
-    return Finding("NIVL-OTHER-CAUSES", Indicator.WARNING, values, a.other_causes)
+    return _legacy("NIVL-OTHER-CAUSES", Indicator.WARNING, values, a.other_causes)
 
 
 def nivl_bilateral_edema(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -306,7 +271,7 @@ def nivl_bilateral_edema(facts: ClinicalFacts, a: Assessment, s: PathwaySettings
     if not nivl_considered:
         return None
     evidence = _evidence([sw.evidence for sw in facts.swellings], a.nivl_diagnosis)
-    return Finding("NIVL-BILATERAL-EDEMA", Indicator.WARNING, {"sides": "both"}, evidence)
+    return _legacy("NIVL-BILATERAL-EDEMA", Indicator.WARNING, {"sides": "both"}, evidence)
 
 
 def _venography_ivus_proposal(a: Assessment) -> tuple:
@@ -324,7 +289,7 @@ def nivl_ct_not_diagnostic(facts: ClinicalFacts, a: Assessment, s: PathwaySettin
         "asymptomatic_any_pct": 70,
         "candidate": _possible_stent_candidate(a),
     }
-    return Finding("NIVL-CT-NOT-DIAGNOSTIC", Indicator.WARNING, values, (ct.evidence,), _venography_ivus_proposal(a))
+    return _legacy("NIVL-CT-NOT-DIAGNOSTIC", Indicator.WARNING, values, (ct.evidence,), _venography_ivus_proposal(a))
 
 
 def nivl_ivus_required(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -336,7 +301,7 @@ def nivl_ivus_required(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) 
     if a.ct_compression is not None:  # NIVL-CT-NOT-DIAGNOSTIC speaks instead
         return None
     values = {"ivus_more_lesions_pct": 30, "candidate": _possible_stent_candidate(a)}
-    return Finding("NIVL-IVUS-REQUIRED", Indicator.WARNING, values, (a.nivl_diagnosis,), _venography_ivus_proposal(a))
+    return _legacy("NIVL-IVUS-REQUIRED", Indicator.WARNING, values, (a.nivl_diagnosis,), _venography_ivus_proposal(a))
 
 
 def nivl_stent_candidate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -373,7 +338,7 @@ def nivl_stent_candidate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings
         imaged.mass.evidence if imaged else None,
         imaged.imaging if imaged else None,
     )
-    return Finding("NIVL-STENT-CANDIDATE", Indicator.INFO, values, evidence)
+    return _legacy("NIVL-STENT-CANDIDATE", Indicator.INFO, values, evidence)
 
 
 def nivl_below_threshold(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -382,14 +347,14 @@ def nivl_below_threshold(facts: ClinicalFacts, a: Assessment, s: PathwaySettings
     if ivus is None or ivus.value is None or ivus.value > s.ivus_stenosis_threshold_pct:
         return None
     values = {"ivus_percent": ivus.value, "threshold_pct": s.ivus_stenosis_threshold_pct}
-    return Finding("NIVL-BELOW-THRESHOLD", Indicator.INFO, values, (ivus.evidence,))
+    return _legacy("NIVL-BELOW-THRESHOLD", Indicator.INFO, values, (ivus.evidence,))
 
 
 def nivl_dynamic_lesion(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
     """G:41: do not intervene on dynamic lesions; only fixed lesions warrant treatment."""
     if a.lesion_dynamic is None:
         return None
-    return Finding("NIVL-DYNAMIC-LESION", Indicator.WARNING, {"behavior": "dynamic"}, (a.lesion_dynamic,))
+    return _legacy("NIVL-DYNAMIC-LESION", Indicator.WARNING, {"behavior": "dynamic"}, (a.lesion_dynamic,))
 
 
 def nivl_minimal_symptoms(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> Finding | None:
@@ -400,7 +365,7 @@ def nivl_minimal_symptoms(facts: ClinicalFacts, a: Assessment, s: PathwaySetting
         return None
     values = {"symptoms": "none" if a.asymptomatic else "minimal"}
     evidence = _evidence(a.ivus_stenosis.evidence if a.ivus_stenosis else None, a.symptom_evidence)
-    return Finding("NIVL-MINIMAL-SYMPTOMS", Indicator.INFO, values, evidence)
+    return _legacy("NIVL-MINIMAL-SYMPTOMS", Indicator.INFO, values, evidence)
 
 
 # -- stent -------------------------------------------------------------------------------------------
@@ -457,7 +422,7 @@ def post_stent_followup(facts: ClinicalFacts, a: Assessment, s: PathwaySettings)
         "last_imaging_date": _date(newest.when) if newest else "",
         "days_since_stent": (facts.now - placed).days,
     }
-    return Finding(
+    return _legacy(
         "POST-STENT-FOLLOWUP", Indicator.INFO, values, _evidence(a.stent.evidence, newest), (CreateOrder("iliocaval-duplex"),)
     )
 
@@ -493,20 +458,14 @@ def post_stent_antithrombotic(facts: ClinicalFacts, a: Assessment, s: PathwaySet
         return None
     values = {"medications": [m.evidence.display or m.ingredient for m in for_stent_only]}
     evidence = _evidence(a.stent.evidence if a.stent else None, [m.evidence for m in for_stent_only])
-    return Finding("POST-STENT-ANTITHROMBOTIC", Indicator.INFO, values, evidence)
+    return _legacy("POST-STENT-ANTITHROMBOTIC", Indicator.INFO, values, evidence)
 
 
 # -- catalogue ---------------------------------------------------------------------------------------
 PV = "patient-view"
 
 RULES: tuple[RuleInfo, ...] = (
-    RuleInfo(
-        "DVT-DUPLEX", PV, "Rule out DVT first: complete duplex of the whole leg",
-        "DVT not yet assessed (no valid negative or positive study) in a patient with unilateral swelling or an "
-        "iliac / pelvic mass. Names a limited study, an expired or voided negative study, or a duplex whose "
-        "result is not coded; otherwise suggests the complete duplex of the swollen side.",
-        (3, 4), "warning", ("negative_study_valid_days", "acute_dvt_current_days"),
-    ),
+    DVT_DUPLEX,
     RuleInfo(
         "DVT-PELVIC-IMAGING", PV, "Negative leg ultrasound with a pelvic trigger: image the pelvic veins",
         "A negative duplex with persisting whole-leg swelling after it, a flat / non-phasic or absent common "
@@ -629,7 +588,7 @@ RULES: tuple[RuleInfo, ...] = (
 
 # Pathway order: DVT, mass, lesion, stent (RULES.md: the order of cards within an indicator).
 RULE_FUNCTIONS: tuple[tuple[str, Rule], ...] = (
-    ("DVT-DUPLEX", dvt_duplex),
+    ("DVT-DUPLEX", DVT_DUPLEX.run),
     ("DVT-PELVIC-IMAGING", dvt_pelvic_imaging),
     ("DVT-ANTICOAGULATE", dvt_anticoagulate),
     ("DVT-IVC-FILTER-OPTION", dvt_ivc_filter_option),

@@ -17,7 +17,7 @@ from cds_service.fhir.valuesets import RXNORM, UCUM, ValueSets
 from cds_service.pathway.dosing import PREFILLED_SYRINGES
 from cds_service.pathway.findings import CreateEnoxaparin, DeleteOrder, Finding, Proposal, UpdateOrder
 from cds_service.protocol.cards import Action, Suggestion
-from cds_service.services.suggested_orders import enoxaparin_text, medication_request
+from cds_service.rules.suggested_orders import enoxaparin_text, medication_request
 
 GTS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 TIMING_CODES = {2: ("Q12H", "every 12 hours"), 1: ("Q24H", "every 24 hours")}

@@ -478,7 +478,7 @@ def data_unavailable_card(call: HookCall, checks: list[str]) -> Card:
     )
     if listed:
         reasoning += f"\n\n**Checks not run**\n\n{listed}"
-    finding = Finding(DATA_UNAVAILABLE, Indicator.INFO, {"unreadable": unreadable, "checks": checks})
+    finding = Finding(rule_id=DATA_UNAVAILABLE, indicator=Indicator.INFO)
     detail = detail_markdown(reasoning, (), "")
     return make_card(finding, shorten(summary), detail, call.rule_url, DATA_UNAVAILABLE_INFO.title)
 

@@ -17,8 +17,9 @@ from cds_service.pathway.patient_view import PATHWAY_ORDER, RULES, evaluate
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import Card
 from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinition
-from cds_service.services.render import by_urgency, detail_markdown, make_card, shorten
-from cds_service.services.suggested_orders import suggestion
+from cds_service.rules import dvt_duplex
+from cds_service.rules.cards import by_urgency, detail_markdown, make_card, shorten
+from cds_service.rules.suggested_orders import suggestion
 
 RULE_INFO = {rule.rule_id: rule for rule in RULES}
 SIDE_WORD = {"left": "Left", "right": "Right", "both": "Bilateral", "unknown": ""}
@@ -38,64 +39,6 @@ def _unreadable_note(types) -> str:
 
 
 # -- one renderer per rule: finding -> (summary, reasoning) -----------------------------------------
-def _dvt_duplex(f: Finding, s: PathwaySettings) -> tuple[str, str]:
-    v = f.values
-    study_date = v.get("study_date", "")
-    base = (
-        "Rule out DVT first: complete duplex ultrasound of the whole leg, from the common femoral vein "
-        "through the calf veins."
-    )
-    variant = v["variant"]
-    if variant == "result-not-coded":
-        summary = f"Duplex of {study_date}: result not coded, review the report to rule out DVT"
-        reasoning = (
-            f"Duplex of {study_date}: result not coded, review the report. Until its result is known DVT is "
-            f"neither confirmed nor excluded. {base} No new study is suggested."
-        )
-    elif variant == "preliminary":
-        summary = f"Duplex of {study_date} is preliminary: DVT not excluded until the final report"
-        reasoning = (
-            f"The duplex of {study_date} is preliminary. A preliminary result never excludes DVT: review "
-            f"the final report. {base}"
-        )
-    elif variant == "limited" and v["extent"] == "femoropopliteal":
-        summary = f"Study of {study_date} covered only the femoropopliteal segments: complete whole-leg duplex needed"
-        reasoning = (
-            f"Study of {study_date} covered only the femoropopliteal segments; the calf veins were not imaged. {base}"
-        )
-    elif variant == "limited":
-        summary = f"Study of {study_date} covered only an unrecorded extent: complete whole-leg duplex needed"
-        reasoning = (
-            f"Study of {study_date} covered only an unrecorded extent: it is not documented as a whole-leg study "
-            f"(common femoral through calf veins), so it cannot exclude DVT. {base}"
-        )
-    elif variant == "expired":
-        summary = f"Negative duplex of {study_date} is over {v['window_days']} days old: repeat whole-leg duplex"
-        reasoning = f"A negative duplex stays valid at most {v['window_days']} days. {base}"
-    elif variant == "new-swelling":
-        summary = f"New or worse swelling since the negative duplex of {study_date}: repeat whole-leg duplex"
-        reasoning = (
-            f"Swelling recorded on {v['swelling_date']} is new or worse than before the negative duplex of "
-            f"{study_date}, so that study no longer excludes DVT. {base}"
-        )
-    else:
-        if v["side"] in ("left", "right"):
-            summary = f"{SIDE_WORD[v['side']]} leg swelling: rule out DVT first with a complete whole-leg duplex"
-        else:
-            summary = "Iliac mass: rule out DVT first with a complete duplex of both legs"
-        reasoning = f"{base} {_duplex_risk(v)} If DVT is present, anticoagulation must start urgently."
-    return summary, reasoning + _unreadable_note(v.get("reports_unreadable"))
-
-
-def _duplex_risk(v: dict) -> str:
-    """Why the duplex comes first, naming only what this patient has (G:3)."""
-    if v.get("mass") and v["side"] in ("left", "right"):
-        return f"{SIDE_WORD[v['side']]} leg swelling with an iliac / pelvic mass carries a high risk of venous thrombosis."
-    if v.get("mass"):
-        return "An iliac / pelvic mass carries a high risk of venous thrombosis in the leg it drains."
-    return f"{SIDE_WORD[v['side']]} leg swelling: acute DVT must be excluded before the swelling is put down to anything else."
-
-
 TRIGGER_TEXT = {
     axes.PERSISTING_SWELLING: "whole-leg swelling persists after the negative duplex",
     axes.ABNORMAL_CFV_WAVEFORM: "flat, non-phasic (or absent) common femoral vein flow = proximal obstruction",
@@ -459,7 +402,7 @@ def _post_stent_antithrombotic(f: Finding, s: PathwaySettings) -> tuple[str, str
 
 
 RENDERERS: dict[str, Callable[[Finding, PathwaySettings], tuple[str, str]]] = {
-    "DVT-DUPLEX": _dvt_duplex,
+    "DVT-DUPLEX": dvt_duplex.render,
     "DVT-PELVIC-IMAGING": _dvt_pelvic_imaging,
     "DVT-ANTICOAGULATE": _dvt_anticoagulate,
     "DVT-IVC-FILTER-OPTION": _dvt_ivc_filter_option,
