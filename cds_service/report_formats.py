@@ -5,7 +5,7 @@ import csv
 import html
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cds_service.store.report import RuleReport
 
@@ -115,7 +115,7 @@ def as_html(reports: list[RuleReport], since: datetime | None = None) -> str:
     if not reports:
         bars.append("<p>No cards issued in this period.</p>")
     return PAGE.format(
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         since=f" · since {since.date().isoformat()}" if since else "",
         bars="\n".join(bars),
         rows="\n".join(rows),

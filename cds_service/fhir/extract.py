@@ -95,6 +95,6 @@ def _newest_first(item: object) -> tuple[bool, float]:
 
 
 def _sort_newest_first(facts: ClinicalFacts) -> None:
-    for name, value in vars(facts).items():
+    for value in vars(facts).values():
         if isinstance(value, list):
             value.sort(key=_newest_first)

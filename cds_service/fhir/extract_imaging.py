@@ -19,13 +19,13 @@ from cds_service.fhir.extract_observations import (
     thrombus_result_of,
 )
 from cds_service.fhir.fhir_json import (
-    objects,
     all_codings,
     body_site_codings,
     codings,
     concept_list,
     label,
     note_texts,
+    objects,
     side_of,
     texts,
 )

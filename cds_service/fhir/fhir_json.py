@@ -12,8 +12,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from pydantic import ValidationError
 

@@ -14,19 +14,19 @@ therapy (the record) or an order (draftOrders).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Iterable
 
 from cds_service.fhir.fhir_json import (
-    objects,
     all_codings,
     codings,
     concept_list,
     has_whole_word,
     label,
+    objects,
     reference_target,
     texts,
 )
@@ -67,7 +67,7 @@ class IngredientCatalogue:
         self.by_code = {i.rxnorm: i for i in self.ingredients if i.rxnorm}
 
     @classmethod
-    def from_document(cls, document: dict) -> "IngredientCatalogue":
+    def from_document(cls, document: dict) -> IngredientCatalogue:
         table = document.get("ingredients", document)
         return cls(
             Ingredient(name.lower(), DrugClass(klass), str(code) if code else None)
@@ -256,7 +256,7 @@ def _route(route: object) -> str:
 
 # ---------------------------------------------------------------- reasons
 
-def reasons_of(resource: dict, find_condition: Callable[[str], "dict | None"] | None = None) -> tuple[tuple[str, ...], str]:
+def reasons_of(resource: dict, find_condition: Callable[[str], dict | None] | None = None) -> tuple[tuple[str, ...], str]:
     """("system|code" of reasonCode and of the Conditions in reasonReference, the reason texts joined by "; ")."""
     concepts = concept_list(resource.get("reasonCode"))
     reason_texts = [t for c in concepts for t in texts(c)]
@@ -284,7 +284,7 @@ def medications_of(
     *,
     catalogue: IngredientCatalogue | None = None,
     find_medication: MedicationLookup | None = None,
-    find_condition: Callable[[str], "dict | None"] | None = None,
+    find_condition: Callable[[str], dict | None] | None = None,
 ) -> list[Medication]:
     """One `Medication` fact per matched ingredient of a MedicationRequest / MedicationStatement (JSON).
 

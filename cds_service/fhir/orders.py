@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from cds_service.fhir.fhir_json import (
     as_dict,
@@ -242,7 +243,7 @@ def _read_safely(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
     # the checks of the others. Only the resource type is logged (no PHI).
     try:
         return _read_order(resource, lookup)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         # No traceback and no message: either could carry the order's content.
         log.warning("a draft %s could not be read (%s)", string(resource.get("resourceType")) or "resource",
                     type(error).__name__)

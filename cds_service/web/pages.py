@@ -5,7 +5,7 @@ here before it is put in.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from html import escape
 from importlib import resources
 from string import Template
@@ -17,7 +17,7 @@ from cds_service.pathway.settings import SOURCES, PathwaySettings
 HOOK_HEADINGS = (("patient-view", "Patient view (hook patient-view)"), ("order", "Orders (hooks order-select and order-sign)"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> Template:
     return Template((resources.files("cds_service.web") / "templates" / name).read_text(encoding="utf-8"))
 
