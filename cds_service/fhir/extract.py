@@ -25,7 +25,7 @@ from cds_service.fhir.fhir_json import reference_of
 from cds_service.fhir.medications import medications_of
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import ClinicalFacts
-from cds_service.services.base import PatientRecord
+from cds_service.fhir.record import PatientRecord
 
 CURRENT_THERAPY_STATUS = "active"
 

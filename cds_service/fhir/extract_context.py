@@ -8,7 +8,7 @@ from datetime import datetime
 from cds_service.fhir.fhir_json import Validator, codings, label, reference_of
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Evidence
-from cds_service.services.base import PatientRecord
+from cds_service.fhir.record import PatientRecord
 
 
 @dataclass

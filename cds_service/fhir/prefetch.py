@@ -26,7 +26,7 @@ import requests
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, FhirError, is_allowed, next_link
 from cds_service.protocol.request import HookRequest
-from cds_service.services.base import PatientRecord
+from cds_service.fhir.record import PatientRecord
 
 log = logging.getLogger(__name__)
 

@@ -641,3 +641,24 @@ def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
         hit_status=hit_status,
         unsuitable_anticoagulants=unsuitable,
     )
+
+
+STENT_REASON_CODES = frozenset(
+    {
+        "http://hl7.org/fhir/sid/icd-10-cm|Z95.820",
+        "http://hl7.org/fhir/sid/icd-10-cm|Z95.828",
+        "http://hl7.org/fhir/sid/icd-10-cm|I87.1",
+        "http://snomed.info/sct|103716009",
+        "http://iliac-vein-cds.org/fhir/CodeSystem/findings|venous-stent",
+        "http://iliac-vein-cds.org/fhir/CodeSystem/findings|may-thurner",
+    }
+)
+STENT_REASON_WORDS = ("stent", "may-thurner", "may thurner", "iliac", "nivl")
+
+
+def has_other_reason(reason_codes: tuple[str, ...], reason_text: str) -> bool:
+    """A reason on the prescription other than the venous stent (RULES POST-STENT-ANTITHROMBOTIC)."""
+    if any(code not in STENT_REASON_CODES for code in reason_codes):
+        return True
+    text = reason_text.strip().lower()
+    return bool(text) and not any(word in text for word in STENT_REASON_WORDS)

@@ -24,11 +24,10 @@ from typing import Callable, Iterable
 
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import EXTRINSIC, Assessment
-from cds_service.pathway.catalogue import RuleInfo
 from cds_service.pathway.dosing import enoxaparin_regimen, renal_dosing
 from cds_service.pathway.facts import ClinicalFacts, DraftOrder, DrugClass, Evidence, OrderKind, Severity
 from cds_service.pathway.findings import DeleteOrder, Finding, Indicator, UpdateOrder
-from cds_service.pathway.patient_view import has_other_reason
+from cds_service.pathway.assessment import has_other_reason
 from cds_service.pathway.settings import PathwaySettings
 
 # Resource types each group of patient facts is read from (facts.unreadable names the unread ones).
@@ -56,6 +55,20 @@ ENOXAPARIN = "enoxaparin"
 # The guideline's regimen in administrations per day (G:8: twice daily; once daily below the eGFR cut-off).
 TWICE_DAILY, ONCE_DAILY = 2, 1
 SEVERE_GRADE = "severe"  # Swelling.grade as recorded (Condition.severity SNOMED 24484000)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """Transitional catalogue entry of an order rule, until the order rules are units of cds_service.rules."""
+
+    rule_id: str
+    hook: str
+    title: str
+    checks: str
+    guideline_lines: tuple[int, ...]
+    indicator: str
+    thresholds: tuple[str, ...] = ()
+    evidence: str = ""
 
 
 @dataclass(frozen=True)

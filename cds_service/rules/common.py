@@ -8,6 +8,7 @@ from typing import Sequence
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import Severity, Side
+from cds_service.pathway.findings import CreateOrder
 
 SIDE_WORD = {"left": "Left", "right": "Right", "both": "Bilateral", "unknown": ""}
 
@@ -39,3 +40,14 @@ def unreadable_note(types: Sequence[str]) -> str:
         f"\n\nImaging results could not be read ({', '.join(types)}): a newer study may exist, so DVT is "
         "not considered excluded. Check the record."
     )
+
+
+def venography_ivus_offer(a: Assessment) -> tuple[CreateOrder, ...]:
+    """The venography with IVUS order, offered only to a possible stent candidate."""
+    return (CreateOrder("venography-ivus", a.swelling_side),) if possible_stent_candidate(a) else ()
+
+
+def candidate_note(candidate: bool) -> str:
+    if candidate:
+        return " A venography with IVUS order is suggested."
+    return " (No order is suggested: the patient is not yet a possible stent candidate.)"

@@ -55,7 +55,7 @@ def create_suggestions(finding: Finding, ctx: SuggestContext) -> list[Suggestion
 
 
 @dataclass(frozen=True, eq=False)
-class Rule:
+class Rule:  # eq=False: a rule is itself (hashable by identity), cross-references name the object
     """One rule of RULES.md: what it is, what it reads, how it decides, how its card reads."""
 
     rule_id: str
@@ -133,3 +133,11 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.rule_id})"
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A rule and the finding it gave: what the render step turns into a card."""
+
+    rule: Rule
+    finding: Finding

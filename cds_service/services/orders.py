@@ -9,11 +9,11 @@ the patient's record could not be read.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable
 
 from cds_service.fhir.orders import read_draft_orders
 from cds_service.pathway import axes
-from cds_service.pathway.assessment import assess
 from cds_service.pathway.catalogue import DATA_UNAVAILABLE as SERVICE_CARD
 from cds_service.pathway.facts import DraftOrder, Evidence, OrderKind
 from cds_service.pathway.findings import Finding, Indicator
@@ -498,17 +498,16 @@ def _orders_by_ref(orders: list[DraftOrder]) -> dict[str, DraftOrder]:
     return by_ref
 
 
-def check_orders(call: HookCall, commented: Selector) -> list[Card]:
-    """Cards for the orders `commented` picks out of the draft orders, critical first."""
-    # Imported here: the FHIR package imports the services' base types, not the other way round.
-    from cds_service.fhir.extract import extract_facts
-
+def selected_orders(call: HookCall, commented: Selector) -> HookCall | None:
+    """The call with the orders `commented` picks (order-select: the selections; order-sign: all), or None."""
     draft_set = read_draft_orders(call.draft_orders, call.value_sets, record_resources(call))
     orders = commented(draft_set)
-    if not orders:
-        return []
-    facts = extract_facts(call.record, call.now, call.value_sets)
-    assessment = assess(facts, call.pathway)
+    return replace(call, subjects=(orders, draft_set)) if orders else None
+
+
+def check_orders(call: HookCall, facts, assessment) -> list[Card]:
+    """Cards for the orders `selected_orders` picked, critical first."""
+    orders, draft_set = call.subjects
     findings = evaluate_orders(orders, facts, assessment, call.pathway, draft_set=draft_set)
     drafts = DraftSet(tuple(r for r in call.draft_orders if isinstance(r, dict)), call.value_sets)
     by_ref = _orders_by_ref(orders)
@@ -521,3 +520,21 @@ def check_orders(call: HookCall, commented: Selector) -> list[Card]:
         checks = checks_not_run(orders, facts, assessment, call.pathway, findings)
         ranked.append((data_unavailable_card(call, checks), len(RULE_ORDER) * 1000))
     return by_urgency(ranked)
+
+
+class LegacyOrderRunner:
+    """Transitional, until the order rules are units of cds_service.rules: `evaluate` renders the cards at
+    once (from the facts and axes the pipeline built) and keeps them on the call for `render`."""
+
+    def __init__(self, commented: Callable[[HookCall], Selector]):
+        self.commented = commented
+
+    def select(self, call: HookCall) -> HookCall | None:
+        return selected_orders(call, self.commented(call))
+
+    def evaluate(self, call: HookCall, facts, assessment) -> list:
+        call.subjects = (*call.subjects[:2], check_orders(call, facts, assessment))
+        return []
+
+    def render(self, call: HookCall, fired) -> list[Card]:
+        return call.subjects[2]

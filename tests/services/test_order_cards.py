@@ -17,7 +17,8 @@ from cds_service.fhir.valuesets import CPT, ICD10CM, LOCAL, LOINC, RXNORM, SNOME
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import RULES_SYSTEM, response_json
 from cds_service.services import order_select, order_sign
-from cds_service.services.base import PATIENT_PREFETCH, HookCall, PatientRecord
+from cds_service.fhir.record import PatientRecord
+from cds_service.services.base import PATIENT_PREFETCH, HookCall
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 PATIENT_ID = "pt-private-8812"

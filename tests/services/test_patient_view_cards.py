@@ -34,7 +34,8 @@ from cds_service.pathway.patient_view import RULES, evaluate
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import RULES_SYSTEM, response_json
 from cds_service.services import patient_view as service
-from cds_service.services.base import PatientRecord, HookCall
+from cds_service.fhir.record import PatientRecord
+from cds_service.services.base import HookCall
 from cds_service.rules.suggested_orders import medication_request, service_request, suggestion
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
