@@ -172,7 +172,7 @@ def _report(args: argparse.Namespace) -> int:
 
     from cds_service.config import Settings
     from cds_service.report_formats import FORMATS
-    from cds_service.services.render import OVERRIDE_REASON_LABELS
+    from cds_service.rules.cards import OVERRIDE_REASON_LABELS
     from cds_service.store.report import build_report
     from cds_service.store.repository import Store, make_engine
 

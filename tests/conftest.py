@@ -10,7 +10,7 @@ import pytest
 from cds_service.config import Settings
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinition
-from cds_service.services.render import make_card
+from cds_service.rules.cards import make_card
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -34,7 +34,7 @@ def settings(tmp_path) -> Settings:
 def echo_handle(call: HookCall) -> list:
     """A fake service: one info card naming how many resources of each type it saw."""
     counts = ", ".join(f"{t}={len(r)}" for t, r in sorted(call.record.resources.items()))
-    finding = Finding(rule_id="TEST-ECHO", indicator=Indicator.INFO, values={"counts": counts})
+    finding = Finding(rule_id="TEST-ECHO", indicator=Indicator.INFO)
     return [make_card(finding, f"saw {counts or 'nothing'}"[:139], f"unreadable: {sorted(call.record.unreadable)}",
                       call.rule_url)]
 

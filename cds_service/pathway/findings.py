@@ -1,7 +1,7 @@
 """What a rule concludes, as data: the finding base class, the proposals (suggested fixes) and the evidence helper."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Union
 
@@ -61,8 +61,6 @@ class Finding:
     proposals: tuple[Proposal, ...] = ()
     order_ref: str | None = None  # order rules: the draft order this finding is about
     rule_id: str = ""  # stamped by the rule that made it (`Rule.evaluate`)
-    # Transitional: the order rules not yet moved to cds_service.rules still pass named values.
-    values: dict[str, object] = field(default_factory=dict)
 
 
 def evidence_of(*groups: object) -> tuple[Evidence, ...]:

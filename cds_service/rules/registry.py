@@ -6,12 +6,14 @@ same indicator come in this order. Adding a rule: write its unit, put its `RULE`
 from __future__ import annotations
 
 from cds_service.rules import (
+    anticoag_regimen,
     data_unavailable,
     dvt_anticoagulate,
     dvt_duplex,
     dvt_ivc_filter_option,
     dvt_pelvic_imaging,
     dvt_thrombolysis_option,
+    ivc_filter_not_indicated,
     mass_characterize,
     mass_extrinsic,
     nivl_below_threshold,
@@ -24,7 +26,21 @@ from cds_service.rules import (
     nivl_stent_candidate,
     nivl_workup,
     post_stent_antithrombotic,
+    post_stent_antithrombotic_order,
     post_stent_followup,
+    stent_below_threshold,
+    stent_bilateral_edema,
+    stent_diameter,
+    stent_dvt_not_excluded,
+    stent_dynamic_lesion,
+    stent_extrinsic_mass,
+    stent_ivus_required,
+    stent_length,
+    stent_length_unknown,
+    stent_mass_not_characterized,
+    stent_minimal_symptoms,
+    stent_other_causes,
+    thrombolysis_not_indicated,
 )
 from cds_service.rules.framework import Rule
 
@@ -48,8 +64,25 @@ PATIENT_VIEW_RULES: tuple[Rule, ...] = (
     post_stent_followup.RULE,
     post_stent_antithrombotic.RULE,
 )
-# RULES.md order (H10b moves the order rules here).
-ORDER_RULES: tuple[Rule, ...] = ()
+# RULES.md order: the order of an order's cards within an indicator.
+ORDER_RULES: tuple[Rule, ...] = (
+    stent_length.RULE,
+    stent_length_unknown.RULE,
+    stent_diameter.RULE,
+    stent_ivus_required.RULE,
+    stent_below_threshold.RULE,
+    stent_dynamic_lesion.RULE,
+    stent_bilateral_edema.RULE,
+    stent_minimal_symptoms.RULE,
+    stent_dvt_not_excluded.RULE,
+    stent_other_causes.RULE,
+    stent_mass_not_characterized.RULE,
+    stent_extrinsic_mass.RULE,
+    ivc_filter_not_indicated.RULE,
+    thrombolysis_not_indicated.RULE,
+    anticoag_regimen.RULE,
+    post_stent_antithrombotic_order.RULE,
+)
 # Cards about the service itself: a page and an ID, no guideline line; never evaluated as a rule of a hook.
 SERVICE_CARDS: tuple[Rule, ...] = (data_unavailable.RULE,)
 

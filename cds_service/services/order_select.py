@@ -9,16 +9,13 @@ from cds_service.pathway.facts import DraftOrder
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import num
 from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinition
-from cds_service.services.orders import LegacyOrderRunner
+from cds_service.services.orders import OrderRunner
 
 
-def selected(call: HookCall):
+def selected(call: HookCall, orders: list[DraftOrder]) -> list[DraftOrder]:
+    """The orders named in `context.selections`."""
     chosen = set(call.selections)
-
-    def pick(orders: list[DraftOrder]) -> list[DraftOrder]:
-        return [order for order in orders if order.ref in chosen]
-
-    return pick
+    return [order for order in orders if order.ref in chosen]
 
 
 def description(s: PathwaySettings) -> str:
@@ -43,5 +40,5 @@ SERVICE = ServiceDefinition(
     ),
     prefetch=dict(PATIENT_PREFETCH),
     required_keys=(),
-    runner=LegacyOrderRunner(selected),
+    runner=OrderRunner(selected),
 )

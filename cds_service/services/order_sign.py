@@ -8,11 +8,11 @@ from __future__ import annotations
 from cds_service.pathway.facts import DraftOrder
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import num
-from cds_service.services.base import PATIENT_PREFETCH, ServiceDefinition
-from cds_service.services.orders import LegacyOrderRunner
+from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinition
+from cds_service.services.orders import OrderRunner
 
 
-def every_order(orders: list[DraftOrder]) -> list[DraftOrder]:
+def every_order(call: HookCall, orders: list[DraftOrder]) -> list[DraftOrder]:
     return list(orders)
 
 
@@ -37,5 +37,5 @@ SERVICE = ServiceDefinition(
     ),
     prefetch=dict(PATIENT_PREFETCH),
     required_keys=(),
-    runner=LegacyOrderRunner(lambda call: every_order),
+    runner=OrderRunner(every_order),
 )
