@@ -28,6 +28,28 @@ from cds_service.store.repository import Store, hash_patient
 log = logging.getLogger(__name__)
 
 
+def clinical_cards(service: ServiceDefinition, call: HookCall) -> list[Card]:
+    """The clinical steps: what the call asks about, its facts, the three axes, the hook's rules, the cards."""
+    runner = service.runner
+    selected = runner.select(call)
+    if selected is None:  # nothing for this hook to look at (order hooks: no order it checks)
+        return []
+    facts = extract(selected)
+    assessment = assess_axes(facts, selected.pathway)
+    fired = runner.evaluate(selected, facts, assessment)
+    return runner.render(selected, fired)
+
+
+def extract(call: HookCall) -> ClinicalFacts:
+    """FHIR: the record as typed facts, each with the references it came from."""
+    return extract_facts(call.record, call.now, call.value_sets)
+
+
+def assess_axes(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
+    """Pathway: the three axes (DVT, lesion, stent), windows and safety facts applied."""
+    return assess(facts, settings)
+
+
 class HookPipeline:
     def __init__(
         self,
@@ -60,21 +82,10 @@ class HookPipeline:
         request = self.parse(service, body)
         record = self.prefetch(service, request)
         call = self.hook_call(service, request, record, base_url)
-        cards = self.cards(service, call)
+        cards = clinical_cards(service, call)  # select → extract facts → assess axes → evaluate rules → render
         response = self.respond(cards)
         self.log_cards(service, request.hook_instance, request.patient_id, cards)
         return response
-
-    def cards(self, service: ServiceDefinition, call: HookCall) -> list[Card]:
-        """The clinical part: what the call asks about, its facts, the three axes, the rules, the cards."""
-        runner = service.runner
-        selected = runner.select(call)
-        if selected is None:  # nothing for this hook to look at (order hooks: no order it checks)
-            return []
-        facts = self.extract(selected)
-        assessment = self.assess(facts)
-        fired = runner.evaluate(selected, facts, assessment)
-        return runner.render(selected, fired)
 
     # -- the steps ------------------------------------------------------------------------------------------
     def parse(self, service: ServiceDefinition, body: object) -> HookRequest:
@@ -107,14 +118,6 @@ class HookPipeline:
             draft_orders=request.draft_order_resources,
             selections=request.selections,
         )
-
-    def extract(self, call: HookCall) -> ClinicalFacts:
-        """FHIR: the record as typed facts, each with the references it came from."""
-        return extract_facts(call.record, call.now, call.value_sets)
-
-    def assess(self, facts: ClinicalFacts) -> Assessment:
-        """Pathway: the three axes (DVT, lesion, stent), windows and safety facts applied."""
-        return assess(facts, self.pathway)
 
     def respond(self, cards: list[Card]) -> dict:
         """Protocol: invariants enforced, nulls and empties dropped."""

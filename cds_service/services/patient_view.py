@@ -5,10 +5,11 @@ A patient out of scope (RULES.md "Scope") gets no card.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts
+from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import Card
 from cds_service.rules.cards import by_urgency
 from cds_service.rules.framework import Fired, SuggestContext
@@ -18,25 +19,35 @@ from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinit
 HOOK = "patient-view"
 
 
+def evaluate(facts: ClinicalFacts, assessment: Assessment, settings: PathwaySettings) -> list[Fired]:
+    """Every rule of the hook that fires, in pathway order; nothing for a patient out of scope."""
+    if not assessment.in_scope:
+        return []
+    fired = []
+    for rule in rules_for(HOOK):
+        finding = rule.run(facts, assessment, settings)
+        if finding is not None:
+            fired.append(Fired(rule, finding))
+    return fired
+
+
+def render(fired: Sequence[Fired], patient_id: str, rule_url: Callable[[str], str], settings: PathwaySettings) -> list[Card]:
+    """Each finding's card (suggestions for this patient), critical first, then in pathway order."""
+    ctx = SuggestContext(patient_id)
+    position = {rule: index for index, rule in enumerate(rules_for(HOOK))}
+    cards = [(f.rule.card(f.finding, settings, rule_url, ctx), position[f.rule]) for f in fired]
+    return by_urgency(cards)
+
+
 class PatientViewRunner:
     def select(self, call: HookCall) -> HookCall | None:
         return call
 
     def evaluate(self, call: HookCall, facts: ClinicalFacts, assessment: Assessment) -> list[Fired]:
-        if not assessment.in_scope:
-            return []
-        fired = []
-        for rule in rules_for(call.hook):
-            finding = rule.run(facts, assessment, call.pathway)
-            if finding is not None:
-                fired.append(Fired(rule, finding))
-        return fired
+        return evaluate(facts, assessment, call.pathway)
 
     def render(self, call: HookCall, fired: Sequence[Fired]) -> list[Card]:
-        ctx = SuggestContext(call.patient_id)
-        position = {rule: index for index, rule in enumerate(rules_for(call.hook))}
-        cards = [(f.rule.card(f.finding, call.pathway, call.rule_url, ctx), position[f.rule]) for f in fired]
-        return by_urgency(cards)
+        return render(fired, call.patient_id, call.rule_url, call.pathway)
 
 
 SERVICE = ServiceDefinition(
