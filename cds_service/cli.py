@@ -171,7 +171,7 @@ def _report(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from cds_service.config import Settings
-    from cds_service.report_formats import FORMATS
+    from cds_service.report_formats import render
     from cds_service.rules.cards import OVERRIDE_REASON_LABELS
     from cds_service.store.report import build_report
     from cds_service.store.repository import Store, make_engine
@@ -185,8 +185,7 @@ def _report(args: argparse.Namespace) -> int:
             return 2
     settings = Settings.from_env()
     reports = build_report(Store(make_engine(settings.database_url)), since, OVERRIDE_REASON_LABELS)
-    render = FORMATS[args.format]
-    text = render(reports, since) if args.format == "html" else render(reports)
+    text = render(args.format, reports, since)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)

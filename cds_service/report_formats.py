@@ -122,4 +122,10 @@ def as_html(reports: list[RuleReport], since: datetime | None = None) -> str:
     )
 
 
-FORMATS = {"table": as_table, "csv": as_csv, "json": as_json, "html": as_html}
+PLAIN_FORMATS = {"table": as_table, "csv": as_csv, "json": as_json}
+FORMATS = (*PLAIN_FORMATS, "html")
+
+
+def render(name: str, reports: list[RuleReport], since: datetime | None = None) -> str:
+    """The report in one of FORMATS; only the HTML page states the period it covers."""
+    return as_html(reports, since) if name == "html" else PLAIN_FORMATS[name](reports)

@@ -23,9 +23,9 @@ from cds_service.fhir.extract_masses import add_masses, mass_readings, nature_ca
 from cds_service.fhir.extract_observations import read_observations
 from cds_service.fhir.fhir_json import reference_of
 from cds_service.fhir.medications import medications_of
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import ClinicalFacts
-from cds_service.fhir.record import PatientRecord
 
 CURRENT_THERAPY_STATUS = "active"
 

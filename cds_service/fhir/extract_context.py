@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cds_service.fhir.fhir_json import Validator, codings, label, reference_of
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Evidence
-from cds_service.fhir.record import PatientRecord
 
 
 @dataclass

@@ -225,7 +225,7 @@ class ValidationCache:
 
     def __init__(self, limit: int = 50_000):
         self.limit = limit
-        self._outcomes: OrderedDict[bytes, bool] = OrderedDict()
+        self._outcomes: OrderedDict[bytes, tuple[str, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -236,14 +236,15 @@ class ValidationCache:
             return None
         return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
-    def get(self, key: bytes) -> Outcome | None:
+    def get(self, key: bytes) -> tuple[str, ...] | None:
+        """The cached outcome (INVALID for "not valid"), or None when this content was never validated."""
         with self._lock:
             outcome = self._outcomes.get(key)
             if outcome is not None:
                 self._outcomes.move_to_end(key)
             return outcome
 
-    def put(self, key: bytes, outcome: Outcome) -> None:
+    def put(self, key: bytes, outcome: tuple[str, ...]) -> None:
         with self._lock:
             self._outcomes[key] = outcome
             if len(self._outcomes) > self.limit:
@@ -290,7 +291,7 @@ class Validator:
             return ()
         except ValidationError as error:
             problems = error.errors()
-            wrappable = {e["loc"][0] for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
+            wrappable = {str(e["loc"][0]) for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
                          and isinstance(resource.get(e["loc"][0]), dict)}
             if wrappable and len(wrappable) == len(problems):
                 repaired = {k: [v] if k in wrappable else v for k, v in resource.items()}

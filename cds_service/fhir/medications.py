@@ -227,17 +227,18 @@ def per_day_of(timing: object) -> float | None:
 def _per_day_from_repeat(repeat: object) -> float | None:
     if not isinstance(repeat, dict):
         return None
-    period, unit = repeat.get("period"), repeat.get("periodUnit")
-    if not _positive_number(period) or not isinstance(unit, str) or unit not in TIME_TO_DAYS:
+    period, unit = _positive(repeat.get("period")), repeat.get("periodUnit")
+    frequency = _positive(repeat.get("frequency", 1))
+    if period is None or frequency is None or not isinstance(unit, str) or unit not in TIME_TO_DAYS:
         return None
-    frequency = repeat.get("frequency", 1)
-    if not _positive_number(frequency):
-        return None
-    return float(frequency) / (float(period) * TIME_TO_DAYS[unit])
+    return frequency / (period * TIME_TO_DAYS[unit])
 
 
-def _positive_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+def _positive(value: object) -> float | None:
+    """A positive JSON number as a float; None for anything else (a string, a boolean, zero)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
 
 
 def _route(route: object) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -536,7 +536,7 @@ class Dimension:
     unit_shared: bool = False  # "14 x 60 mm": one unit for both numbers, so it cannot be changed for one
 
 
-def _with_size(order: DraftOrder, resource: dict, value_sets: ValueSets, devices: list[dict] = ()) -> DraftOrder:
+def _with_size(order: DraftOrder, resource: dict, value_sets: ValueSets, devices: Sequence[dict] = ()) -> DraftOrder:
     length = stent_dimension(resource, "length", value_sets, devices)
     diameter = stent_dimension(resource, "diameter", value_sets, devices)
     elsewhere = sorted({d.source_ref for d in (length, diameter) if d and d.source_ref != order.ref})
@@ -572,7 +572,8 @@ def stent_dimension(
 def _parameter_dimension(resource: dict, which: str, value_sets: ValueSets) -> Dimension | None:
     if resource.get("resourceType") != "DeviceRequest":
         return None
-    parameters = resource.get("parameter") if isinstance(resource.get("parameter"), list) else []
+    found = resource.get("parameter")
+    parameters = found if isinstance(found, list) else []
     for index, parameter in enumerate(parameters):
         if isinstance(parameter, dict) and value_sets.match(f"order-stent-{which}-parameter", codings(parameter.get("code"))):
             quantity = as_dict(parameter.get("valueQuantity"))

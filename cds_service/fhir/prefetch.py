@@ -25,8 +25,8 @@ import requests
 
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, FhirError, is_allowed, next_link
-from cds_service.protocol.request import HookRequest
 from cds_service.fhir.record import PatientRecord
+from cds_service.protocol.request import HookRequest
 
 log = logging.getLogger(__name__)
 

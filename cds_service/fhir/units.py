@@ -41,7 +41,7 @@ def convert(value: float | int | None, unit_code: str | None, target: str) -> fl
     return float(value) * factor
 
 
-def quantity_to(quantity: dict | None, target: str) -> float | None:
+def quantity_to(quantity: object, target: str) -> float | None:
     """Convert a FHIR Quantity (JSON) to `target`, reading `code`, else `unit`."""
     if not isinstance(quantity, dict):
         return None

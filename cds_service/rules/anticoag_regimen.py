@@ -3,7 +3,8 @@
 thrombocytopenia no heparin is given, LMWH included. The fix: the same enoxaparin order at the expected regimen."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from cds_service.pathway.dosing import enoxaparin_regimen, renal_dosing
 from cds_service.pathway.facts import DraftOrder, DrugClass, Evidence, Medication, OrderKind
@@ -68,13 +69,14 @@ def _is_heparin(medication: Medication) -> bool:
 
 
 def _finding(order: DraftOrder, ctx: OrderContext, indicator: Indicator, evidence: tuple[Evidence, ...],
-             ingredient: str, variant: str, **values: object) -> AnticoagRegimen:
+             ingredient: str, variant: str, **regimen: Any) -> AnticoagRegimen:
+    """The finding; `regimen` names further AnticoagRegimen fields (the regimen as ordered and as expected)."""
     egfr = ctx.a.egfr.value if ctx.a.egfr else None
-    return AnticoagRegimen(
+    found = AnticoagRegimen(
         indicator=indicator, order_ref=order.ref, order_display=order.display, evidence=evidence,
         ingredient=ingredient, variant=variant, egfr=egfr, egfr_threshold=ctx.s.egfr_renal_dosing,
-        **values,  # type: ignore[arg-type]  # the regimen fields, named as in AnticoagRegimen
     )
+    return replace(found, **regimen)
 
 
 def _heparin_despite_hit(order: DraftOrder, medication: Medication, ctx: OrderContext) -> AnticoagRegimen:
@@ -101,8 +103,8 @@ def _lmwh_regimen(order: DraftOrder, medication: Medication, ctx: OrderContext) 
     expected_per_day = ONCE_DAILY if renal_dosing(egfr, ctx.s) else TWICE_DAILY
     evidence = evidence_of(ctx.a.weight_kg.evidence if ctx.a.weight_kg else None,
                            ctx.a.egfr.evidence if ctx.a.egfr else None)
-    ordered = dict(dose=medication.dose, dose_unit=medication.dose_unit, per_day=medication.per_day,
-                   expected_per_day=expected_per_day)
+    ordered = {"dose": medication.dose, "dose_unit": medication.dose_unit, "per_day": medication.per_day,
+               "expected_per_day": expected_per_day}
     frequency_error = medication.per_day is not None and medication.per_day != expected_per_day
     if medication.ingredient != ENOXAPARIN:
         # Only enoxaparin is dosed in the guideline's mg/kg; other LMWHs are checked for frequency only.
@@ -115,7 +117,7 @@ def _lmwh_regimen(order: DraftOrder, medication: Medication, ctx: OrderContext) 
 
 
 def _enoxaparin_regimen(order: DraftOrder, medication: Medication, ctx: OrderContext, evidence: tuple[Evidence, ...],
-                        ordered: dict[str, object], frequency_error: bool) -> AnticoagRegimen | None:
+                        ordered: dict[str, Any], frequency_error: bool) -> AnticoagRegimen | None:
     weight = ctx.a.weight_kg.value if ctx.a.weight_kg else None
     if weight is None:
         # No dose can be computed: a frequency error is still an error; otherwise say it was not checked.
@@ -125,7 +127,7 @@ def _enoxaparin_regimen(order: DraftOrder, medication: Medication, ctx: OrderCon
                         weight_unreadable=not ctx.known("Observation"), **ordered)
     egfr = ctx.a.egfr.value if ctx.a.egfr else None
     expected_mg, per_day = enoxaparin_regimen(weight, egfr, ctx.s)
-    expected = dict(expected_dose_mg=expected_mg, weight_kg=weight, tolerance_mg=_tolerance_mg(expected_mg, ctx.s))
+    expected = {"expected_dose_mg": expected_mg, "weight_kg": weight, "tolerance_mg": _tolerance_mg(expected_mg, ctx.s)}
     dose_readable = medication.dose is not None and medication.dose_unit.lower() == "mg"
     dose_error = dose_readable and not within_regimen_tolerance(medication.dose or 0.0, expected_mg, ctx.s)
     fix: tuple[Proposal, ...] = (UpdateOrder(order_ref=order.ref, dose_mg=float(expected_mg), per_day=per_day),)
@@ -204,7 +206,9 @@ def _frequency_only_text(f: AnticoagRegimen, ordered: str, expected_interval: st
         )
         return summary, reasoning
     summary = f"{f.ingredient.capitalize()} {ordered}: LMWH should be given {expected_interval}"
-    reasoning = f"{order_line(f)} Ordered: {ordered}. The guideline's regimen is LMWH {expected_interval}.{_renal_text(f)}"
+    reasoning = (
+        f"{order_line(f)} Ordered: {ordered}. The guideline's regimen is LMWH {expected_interval}.{_renal_text(f)}"
+    )
     return summary, reasoning
 
 

@@ -10,11 +10,11 @@ was read from a DeviceRequest based on it gets the update on that DeviceRequest.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cds_service.fhir import orders as order_reading
-from cds_service.fhir.fhir_json import reference_of
+from cds_service.fhir.fhir_json import as_dict, reference_of
 from cds_service.fhir.valuesets import RXNORM, UCUM, ValueSets
 from cds_service.pathway.dosing import PREFILLED_SYRINGES
 from cds_service.pathway.findings import CreateEnoxaparin, DeleteOrder, Finding, Proposal, UpdateOrder
@@ -137,7 +137,7 @@ def with_stent_size(resource: dict, which: str, new_mm: float, value_sets: Value
 
 
 def _set_quantity(parameter: dict, new_mm: float) -> None:
-    quantity = parameter.get("valueQuantity") if isinstance(parameter.get("valueQuantity"), dict) else {}
+    quantity = as_dict(parameter.get("valueQuantity"))
     quantity.update({"value": _number(new_mm), "unit": "mm", "system": UCUM, "code": "mm"})
     parameter["valueQuantity"] = quantity
 
@@ -227,8 +227,8 @@ def _set_dose(dosage: dict, dose_mg: float) -> None:
 
 
 def _set_timing(dosage: dict, per_day: int) -> None:
-    timing = dosage.get("timing") if isinstance(dosage.get("timing"), dict) else {}
-    repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+    timing = as_dict(dosage.get("timing"))
+    repeat = as_dict(timing.get("repeat"))
     for stale in ("frequencyMax", "periodMax", "timeOfDay", "when", "offset"):
         repeat.pop(stale, None)
     repeat.update({"frequency": per_day, "period": 1, "periodUnit": "d"})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from cds_service.pathway.facts import DraftOrder
 from cds_service.pathway.findings import Indicator
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.rules.framework import ORDER_HOOKS, Rule, num
+from cds_service.rules.framework import ORDER_HOOKS, Rule
 from cds_service.rules.order_context import (
     STENT,
     OrderContext,

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from cds_service.errors import NotFound
-from cds_service.rules.registry import all_rules, rule_by_id
 from cds_service.pathway.settings import PathwaySettings
+from cds_service.rules.registry import all_rules, rule_by_id
 from cds_service.web.pages import rule_index_html, rule_page_html
 
 HTML = "text/html; charset=utf-8"
