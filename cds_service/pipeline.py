@@ -6,8 +6,8 @@ evaluate the hook's rules → render cards → respond → log the cards.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from cds_service.config import Settings
 from cds_service.errors import DataUnavailable
@@ -75,7 +75,7 @@ class HookPipeline:
     def now(self) -> datetime:
         if self.settings.clock is not None:
             return self.settings.clock()
-        return self._fixed_now or datetime.now(timezone.utc)
+        return self._fixed_now or datetime.now(UTC)
 
     def run(self, service: ServiceDefinition, body: object, base_url: str) -> dict:
         """One hook call, step by step."""
@@ -124,7 +124,7 @@ class HookPipeline:
         return response_json(cards)
 
     def log_cards(self, service: ServiceDefinition, hook_instance: str, patient_id: str, cards) -> None:
-        issued_at = datetime.now(timezone.utc)
+        issued_at = datetime.now(UTC)
         patient_hash = hash_patient(patient_id, self.settings.patient_hash_salt)
         rows = []
         for card in cards:

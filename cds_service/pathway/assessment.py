@@ -356,16 +356,17 @@ def _caution(platelets: Measurement | None, settings: PathwaySettings) -> Measur
 def _low_systolic_series(readings: list[Measurement], settings: PathwaySettings) -> tuple[Evidence, ...]:
     """Enough low readings, each at least the interval after the one counted before it."""
     low = sorted(
-        (m for m in readings if m.value is not None and m.value < settings.systolic_low_mm_hg and m.evidence.when),
-        key=lambda m: m.evidence.when,
+        ((m.evidence.when, m) for m in readings
+         if m.value is not None and m.value < settings.systolic_low_mm_hg and m.evidence.when is not None),
+        key=lambda pair: pair[0],
     )
     gap = timedelta(minutes=settings.hypotension_min_interval_minutes)
-    chosen: list[Measurement] = []
-    for reading in low:
-        if not chosen or reading.evidence.when - chosen[-1].evidence.when >= gap:
-            chosen.append(reading)
+    chosen: list[tuple[datetime, Measurement]] = []
+    for when, reading in low:
+        if not chosen or when - chosen[-1][0] >= gap:
+            chosen.append((when, reading))
     if len(chosen) >= settings.hypotension_readings:
-        return tuple(m.evidence for m in chosen)
+        return tuple(m.evidence for _, m in chosen)
     return ()
 
 

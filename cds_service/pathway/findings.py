@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Union
 
 from cds_service.pathway.facts import Evidence, Side
 
@@ -49,7 +48,7 @@ class DeleteOrder:
     order_ref: str
 
 
-Proposal = Union[CreateOrder, CreateEnoxaparin, UpdateOrder, DeleteOrder]
+Proposal = CreateOrder | CreateEnoxaparin | UpdateOrder | DeleteOrder
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -134,6 +134,3 @@ def documented_fields() -> list[tuple[str, object, Threshold]]:
     defaults = PathwaySettings()
     return [(f.name, getattr(defaults, f.name), _threshold(f)) for f in fields(PathwaySettings)]
 
-
-# Transitional, derived (not a second source): web/pages.py reads it until it moves to `threshold_of`.
-SOURCES: dict[str, Threshold] = {name: doc for name, _, doc in documented_fields()}

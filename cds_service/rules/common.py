@@ -2,8 +2,8 @@
 "possible stent candidate" test that decides whether an IVUS order is offered."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment

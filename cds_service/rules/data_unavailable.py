@@ -6,8 +6,8 @@ source.topic like every card, and a page, but no guideline line.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.pathway.settings import PathwaySettings

@@ -1,7 +1,7 @@
 """DVT-DUPLEX (G:3, G:4): rule out DVT first with a complete duplex, common femoral vein through the calf veins."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment
@@ -30,44 +30,44 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtDupl
     if a.dvt_axis != axes.UNASSESSED or not (a.unilateral_swelling or facts.masses):
         return None
     dvt = a.dvt
-    common = dict(
+    evidence = evidence_of([sw.evidence for sw in facts.swellings], [m.evidence for m in facts.masses])
+    no_study = DvtDuplex(
         indicator=Indicator.WARNING,
+        evidence=evidence,
+        proposals=(CreateOrder("leg-duplex", imaging_side(a)),),
+        variant="no-study",
         side=imaging_side(a).value,
         mass=bool(facts.masses),
         reports_unreadable=tuple(dvt.reports_unreadable),
     )
-    proposals = (CreateOrder("leg-duplex", imaging_side(a)),)
-    evidence = evidence_of([sw.evidence for sw in facts.swellings], [m.evidence for m in facts.masses])
-    if dvt.unreadable_study is not None:
-        return DvtDuplex(
-            variant="result-not-coded", study_date=date_of(dvt.unreadable_study.when),
-            evidence=evidence_of(dvt.unreadable_study, evidence), **common,
+    if dvt.unreadable_study is not None:  # review the report: no new study
+        return replace(
+            no_study, variant="result-not-coded", study_date=date_of(dvt.unreadable_study.when),
+            evidence=evidence_of(dvt.unreadable_study, evidence), proposals=(),
         )
-    if dvt.pending_study is not None:
-        return DvtDuplex(
-            variant="preliminary", study_date=date_of(dvt.pending_study.when),
-            evidence=evidence_of(dvt.pending_study, evidence), **common,
+    if dvt.pending_study is not None:  # await the final report: no new study
+        return replace(
+            no_study, variant="preliminary", study_date=date_of(dvt.pending_study.when),
+            evidence=evidence_of(dvt.pending_study, evidence), proposals=(),
         )
     if dvt.limited_study is not None:
         study = dvt.limited_study
-        return DvtDuplex(
-            variant="limited", study_date=date_of(study.evidence.when), extent=study.extent.value,
-            evidence=evidence_of(study.evidence, evidence), proposals=proposals, **common,
+        return replace(
+            no_study, variant="limited", study_date=date_of(study.evidence.when), extent=study.extent.value,
+            evidence=evidence_of(study.evidence, evidence),
         )
     if dvt.expired_study is not None:
-        study = dvt.expired_study
-        return DvtDuplex(
-            variant="expired", study_date=date_of(study.evidence.when), window_days=s.negative_study_valid_days,
-            evidence=evidence_of(study.evidence, evidence), proposals=proposals, **common,
+        return replace(
+            no_study, variant="expired", study_date=date_of(dvt.expired_study.evidence.when),
+            window_days=s.negative_study_valid_days, evidence=evidence_of(dvt.expired_study.evidence, evidence),
         )
     if dvt.voided_by is not None and dvt.negative_duplex is not None:
-        return DvtDuplex(
-            variant="new-swelling", study_date=date_of(dvt.negative_duplex.evidence.when),
+        return replace(
+            no_study, variant="new-swelling", study_date=date_of(dvt.negative_duplex.evidence.when),
             swelling_date=date_of(dvt.voided_by.recorded),
-            evidence=evidence_of(dvt.negative_duplex.evidence, dvt.voided_by.evidence, evidence), proposals=proposals,
-            **common,
+            evidence=evidence_of(dvt.negative_duplex.evidence, dvt.voided_by.evidence, evidence),
         )
-    return DvtDuplex(variant="no-study", evidence=evidence, proposals=proposals, **common)
+    return no_study
 
 
 BASE = (

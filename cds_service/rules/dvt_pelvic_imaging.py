@@ -3,7 +3,7 @@ waveform or a pelvic mass does not exclude iliocaval DVT: image the iliac and pe
 venography). When the mass also needs characterizing, one venous-phase contrast CT answers both."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment
@@ -49,29 +49,34 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtPelv
     if triggers is None:
         return None
     duplex = a.dvt.negative_duplex
-    common = dict(
-        indicator=Indicator.WARNING,
-        triggers=tuple(sorted({t.kind for t in triggers})),
-        dvt_axis=a.dvt_axis,
-        duplex_date=date_of(duplex.evidence.when) if duplex else "",
-        pregnant=a.pregnant,
-        reports_unreadable=tuple(a.dvt.reports_unreadable),
-    )
     evidence = evidence_of(duplex.evidence if duplex else None, [t.evidence for t in triggers], a.pregnancy_evidence)
-    if a.unreadable_pelvic_study is not None:
-        # Done, no final result: review (or await) the report; never order a second study.
-        variant = "preliminary" if a.dvt.pelvic_study_preliminary else "result-not-coded"
-        return DvtPelvicImaging(
-            variant=variant, study_date=date_of(a.unreadable_pelvic_study.when),
-            evidence=evidence_of(a.unreadable_pelvic_study, evidence), **common,
-        )
     if a.pregnant:
         order, variant = "mr-venography", "pregnancy"
     elif one_study_for_mass(a):
         order, variant = "ct-venography-with-mass", "combined-with-mass"
     else:
         order, variant = "ct-venography", "ct-venography"
-    return DvtPelvicImaging(variant=variant, evidence=evidence, proposals=(CreateOrder(order),), **common)
+    finding = DvtPelvicImaging(
+        indicator=Indicator.WARNING,
+        evidence=evidence,
+        proposals=(CreateOrder(order),),
+        variant=variant,
+        triggers=tuple(sorted({t.kind for t in triggers})),
+        dvt_axis=a.dvt_axis,
+        duplex_date=date_of(duplex.evidence.when) if duplex else "",
+        pregnant=a.pregnant,
+        reports_unreadable=tuple(a.dvt.reports_unreadable),
+    )
+    if a.unreadable_pelvic_study is None:
+        return finding
+    # Done, no final result: review (or await) the report; never order a second study.
+    return replace(
+        finding,
+        variant="preliminary" if a.dvt.pelvic_study_preliminary else "result-not-coded",
+        study_date=date_of(a.unreadable_pelvic_study.when),
+        evidence=evidence_of(a.unreadable_pelvic_study, evidence),
+        proposals=(),
+    )
 
 
 TRIGGER_TEXT = {

@@ -14,12 +14,14 @@ A unit module builds one `Rule` (or a small family of them) at its foot:
 order hooks: `(order, OrderContext)`) and returns a typed frozen `Finding` subclass or None.
 `render(finding, settings)` gives the card's (summary, reasoning); `suggest(finding, SuggestContext)`
 its suggestions (default: one `create` per proposal). Titles and "fires when" text may be
-functions of `PathwaySettings` (`titled=lambda s: f"... {num(s.min_stent_length_mm)} mm"`), so a threshold is never typed twice. `registry.py` lists the units.
+functions of `PathwaySettings` (`titled=lambda s: f"... {num(s.min_stent_length_mm)} mm"`),
+so a threshold is never typed twice. `registry.py` lists the units.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence, Union
+from typing import Any
 
 from cds_service.pathway.findings import Finding
 from cds_service.pathway.guideline import guideline_text
@@ -32,7 +34,7 @@ PATIENT_VIEW: tuple[str, ...] = ("patient-view",)
 ORDER_HOOKS: tuple[str, ...] = ("order-select", "order-sign")
 DEFAULTS = PathwaySettings()
 
-Text = Union[str, Callable[[PathwaySettings], str]]  # fixed text, or text built from the settings
+Text = str | Callable[[PathwaySettings], str]  # fixed text, or text built from the settings
 Render = Callable[[Any, PathwaySettings], tuple[str, str]]
 
 

@@ -28,20 +28,24 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> MassCha
     mass = a.mass_uncharacterized
     if mass is None:
         return None
-    common = dict(
+    proposals: tuple[CreateOrder, ...]
+    if dvt_pelvic_imaging.one_study_for_mass(a):
+        # The DVT-PELVIC-IMAGING card carries the one study for both: never suggest it twice.
+        variant, proposals = "combined-with-pelvic-imaging", ()
+    elif a.pregnant:
+        variant, proposals = "pregnancy", (CreateOrder("mri-pelvis"),)
+    else:
+        variant, proposals = "contrast-ct", (CreateOrder("contrast-ct"),)
+    return MassCharacterize(
         indicator=Indicator.WARNING,
         evidence=evidence_of(mass.evidence, a.pregnancy_evidence),
+        proposals=proposals,
+        variant=variant,
         mass=mass.evidence.display,
         mass_date=date_of(mass.recorded),
         lookback_days=s.mass_imaging_lookback_days,
         pregnant=a.pregnant,
     )
-    if dvt_pelvic_imaging.one_study_for_mass(a):
-        # The DVT-PELVIC-IMAGING card carries the one study for both: never suggest it twice.
-        return MassCharacterize(variant="combined-with-pelvic-imaging", **common)
-    if a.pregnant:
-        return MassCharacterize(variant="pregnancy", proposals=(CreateOrder("mri-pelvis"),), **common)
-    return MassCharacterize(variant="contrast-ct", proposals=(CreateOrder("contrast-ct"),), **common)
 
 
 def _mass_named(f: MassCharacterize) -> str:

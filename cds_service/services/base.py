@@ -6,9 +6,10 @@ built by the pipeline, through the hook's rules into findings), `render` (findin
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol, Sequence, Union
+from typing import Any, Protocol
 
 from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
@@ -81,7 +82,7 @@ class CallRunner:
         return self.handle(call)
 
 
-Text = Union[str, Callable[[PathwaySettings], str]]
+Text = str | Callable[[PathwaySettings], str]
 
 
 @dataclass(frozen=True)

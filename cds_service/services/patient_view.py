@@ -5,7 +5,7 @@ A patient out of scope (RULES.md "Scope") gets no card.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts
