@@ -75,6 +75,9 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     # Order hooks: the order kinds it looks at, and whether it needs only the order (runs without the record).
     order_kinds: tuple[Any, ...] = ()
     order_only: bool = False
+    # Order hooks: whether the rule could concern this order as far as the record tells (its scope gate),
+    # `(order, OrderContext) -> bool`; the DATA-UNAVAILABLE card lists the rules that could but did not run.
+    could_concern: Callable[..., bool] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # anything a family needs that the framework does not
 
     def __post_init__(self) -> None:
