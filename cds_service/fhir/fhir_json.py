@@ -81,9 +81,6 @@ def objects(value: object) -> list[dict]:
     return [value] if isinstance(value, dict) else []
 
 
-concept_list = objects
-
-
 def texts(concept: object) -> list[str]:
     """`text` and every coding `display` of a CodeableConcept: what a name or a word can appear in."""
     if not isinstance(concept, dict):
@@ -197,7 +194,7 @@ def extension_codings(element: object) -> Iterator[dict]:
 def body_site_codings(body_sites: object) -> list[dict]:
     """Codings of `bodySite` (one CodeableConcept or a list), including those in its extensions."""
     found: list[dict] = []
-    for site in concept_list(body_sites):
+    for site in objects(body_sites):
         found += codings(site)
         found += list(extension_codings(site))
     return found

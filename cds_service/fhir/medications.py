@@ -23,7 +23,6 @@ from importlib import resources
 from cds_service.fhir.fhir_json import (
     all_codings,
     codings,
-    concept_list,
     has_whole_word,
     label,
     objects,
@@ -106,7 +105,7 @@ def product_of(resource: dict, find_medication: MedicationLookup | None = None) 
     reference_display = reference.get("display") if isinstance(reference, dict) else None
     concepts: list[dict] = []
     if medication:
-        concepts += concept_list(medication.get("code"))
+        concepts += objects(medication.get("code"))
         concepts += [i["itemCodeableConcept"] for i in objects(medication.get("ingredient"))
                      if isinstance(i.get("itemCodeableConcept"), dict)]
     names = [n for c in concepts for n in texts(c)]
@@ -259,13 +258,13 @@ def _route(route: object) -> str:
 
 def reasons_of(resource: dict, find_condition: Callable[[str], dict | None] | None = None) -> tuple[tuple[str, ...], str]:
     """("system|code" of reasonCode and of the Conditions in reasonReference, the reason texts joined by "; ")."""
-    concepts = concept_list(resource.get("reasonCode"))
+    concepts = objects(resource.get("reasonCode"))
     reason_texts = [t for c in concepts for t in texts(c)]
     for reference in objects(resource.get("reasonReference")):
         target = reference_target(reference)
         condition = find_condition(target) if find_condition and target else None
         if condition:
-            concepts += concept_list(condition.get("code"))
+            concepts += objects(condition.get("code"))
             reason_texts += texts(condition.get("code"))
         if isinstance(reference, dict) and isinstance(reference.get("display"), str):
             reason_texts.append(reference["display"])
