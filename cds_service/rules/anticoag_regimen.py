@@ -291,5 +291,5 @@ RULE = Rule(
     render=render,
     suggest=order_suggestions,
     order_kinds=(OrderKind.ANTICOAGULANT,),
-    extra={"could_concern": any_order},
+    could_concern=any_order,
 )

@@ -67,5 +67,5 @@ RULE = Rule(
     render=render,
     suggest=order_suggestions,
     order_kinds=(OrderKind.IVC_FILTER,),
-    extra={"could_concern": in_scope_could_concern},
+    could_concern=in_scope_could_concern,
 )

@@ -2,7 +2,7 @@
 rules could concern the orders but could not run on the record as read (the DATA-UNAVAILABLE card)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts, DraftOrder, OrderKind
@@ -11,8 +11,6 @@ from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import Rule
 from cds_service.rules.order_context import OrderContext
 from cds_service.rules.registry import ORDER_RULES
-
-CouldConcern = Callable[[DraftOrder, OrderContext], bool]
 
 
 def _names(reference: str, target_ref: str) -> bool:
@@ -79,13 +77,12 @@ def checks_not_run(
         for rule in rules
         if rule.rule_id not in fired
         and any(
-            o.kind in rule.order_kinds and _could_concern(rule)(o, ctx) and _could_not_run(rule, o, ctx)
+            o.kind in rule.order_kinds and _could_concern(rule, o, ctx) and _could_not_run(rule, o, ctx)
             for o in orders
         )
     ]
 
 
-def _could_concern(rule: Rule) -> CouldConcern:
-    """Whether the rule could concern an order, as far as the record tells (its scope gate)."""
-    gate: CouldConcern = rule.extra["could_concern"]
-    return gate
+def _could_concern(rule: Rule, order: DraftOrder, ctx: OrderContext) -> bool:
+    """Whether the rule could concern the order, as far as the record tells (its scope gate; none: any order)."""
+    return rule.could_concern is None or rule.could_concern(order, ctx)

@@ -53,5 +53,5 @@ RULE = Rule(
     evaluate=evaluate,
     render=render,
     order_kinds=(OrderKind.ANTICOAGULANT, OrderKind.ANTIPLATELET),
-    extra={"could_concern": any_order},
+    could_concern=any_order,
 )

@@ -102,5 +102,5 @@ RULE = Rule(
     render=render,
     suggest=order_suggestions,
     order_kinds=STENT,
-    extra={"could_concern": stent_could_concern},
+    could_concern=stent_could_concern,
 )

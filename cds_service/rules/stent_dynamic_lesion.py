@@ -49,5 +49,5 @@ RULE = Rule(
     evaluate=evaluate,
     render=render,
     order_kinds=STENT,
-    extra={"could_concern": stent_could_concern},
+    could_concern=stent_could_concern,
 )

@@ -72,5 +72,5 @@ RULE = Rule(
     evaluate=evaluate,
     render=render,
     order_kinds=(OrderKind.STENT, OrderKind.VENOPLASTY),
-    extra={"could_concern": stent_could_concern},
+    could_concern=stent_could_concern,
 )

@@ -92,5 +92,5 @@ RULE = Rule(
     suggest=order_suggestions,
     order_kinds=STENT,
     order_only=True,
-    extra={"could_concern": stent_could_concern},
+    could_concern=stent_could_concern,
 )

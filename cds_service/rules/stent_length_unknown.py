@@ -78,5 +78,5 @@ RULE = Rule(
     render=render,
     order_kinds=STENT,
     order_only=True,
-    extra={"could_concern": stent_could_concern},
+    could_concern=stent_could_concern,
 )

@@ -67,5 +67,5 @@ RULE = Rule(
     evaluate=evaluate,
     render=render,
     order_kinds=STENT,
-    extra={"could_concern": could_concern},
+    could_concern=could_concern,
 )

@@ -154,5 +154,5 @@ RULE = Rule(
     render=render,
     suggest=order_suggestions,
     order_kinds=(OrderKind.THROMBOLYSIS,),
-    extra={"could_concern": could_concern},
+    could_concern=could_concern,
 )

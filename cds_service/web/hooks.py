@@ -16,7 +16,8 @@ hooks = Blueprint("hooks", __name__)
 
 @hooks.get("/cds-services")
 def discovery() -> Response:
-    return jsonify({"services": [service.discovery_json() for service in state()["registry"].values()]})
+    settings = state()["pipeline"].pathway
+    return jsonify({"services": [service.discovery_json(settings) for service in state()["registry"].values()]})
 
 
 @hooks.post("/cds-services/<service_id>")

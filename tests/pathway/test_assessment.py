@@ -1,6 +1,6 @@
 """`assess`: scope, the three axes and the safety facts, with every time window and threshold on both sides.
 
-Facts come from the builders of `tests/fact_builders.py`.
+Facts come from the builders of `tests/helpers/facts.py`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from cds_service.pathway.facts import (
     WaveformFact,
 )
 from cds_service.pathway.settings import PathwaySettings
-from tests.fact_builders import (
+from tests.helpers.facts import (
     S,
     ago,
     cond,
@@ -44,6 +44,7 @@ from tests.fact_builders import (
     stent,
     swelling,
 )
+
 
 # -- scope -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
@@ -757,8 +758,8 @@ def test_a_fit_anticoagulant_at_treatment_dose_treats(medication, hit, pregnancy
 
 def test_a_zero_weight_never_reaches_the_order_checks_dose_calculation():
     # The order checks dose from `Assessment.weight_kg` too: a 0 kg weight used to raise there.
-    from cds_service.rules.order_checks import evaluate_orders
     from cds_service.pathway.facts import DraftOrder, OrderKind
+    from cds_service.rules.order_checks import evaluate_orders
 
     f = left_swelling(dvt_diagnoses=[dvt_dx(days=3)], weight=[meas("Observation/w", 0, "kg", days=1)])
     order = DraftOrder("MedicationRequest/e", "MedicationRequest", "enoxaparin 80 mg", OrderKind.ANTICOAGULANT,

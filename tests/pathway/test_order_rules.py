@@ -31,7 +31,7 @@ from cds_service.pathway.guideline import guideline_lines
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.order_checks import checks_not_run, evaluate_orders
 from cds_service.rules.registry import ORDER_RULES
-from tests.fact_builders import (
+from tests.helpers.facts import (
     S,
     cond,
     duplex,
@@ -617,7 +617,7 @@ def test_only_the_given_orders_are_commented():
 def test_every_order_rule_is_a_unit_of_both_order_hooks():
     assert len({r.rule_id for r in ORDER_RULES}) == len(ORDER_RULES) == 16
     assert all(r.hook == "order" and r.hooks == ("order-select", "order-sign") for r in ORDER_RULES)
-    assert all(r.order_kinds and callable(r.extra["could_concern"]) for r in ORDER_RULES)
+    assert all(r.order_kinds and callable(r.could_concern) for r in ORDER_RULES)
     assert [r.rule_id for r in ORDER_RULES if r.order_only] == ["STENT-LENGTH", "STENT-LENGTH-UNKNOWN"]
 
 

@@ -1,6 +1,6 @@
 """Every patient-view rule of RULES.md: fires / does not fire, indicator, values and proposals.
 
-Facts are built directly (tests/fact_builders.py); no FHIR, no HTTP.
+Facts are built directly (tests/helpers/facts.py); no FHIR, no HTTP.
 """
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import sys
 import pytest
 
 from cds_service.pathway.assessment import assess
-from cds_service.rules import post_stent_followup
-from cds_service.rules.registry import PATIENT_VIEW_RULES, rules_for
-from cds_service.services.patient_view import evaluate
 from cds_service.pathway.facts import (
     DrugClass,
     DuplexExtent,
@@ -30,7 +27,10 @@ from cds_service.pathway.facts import (
 )
 from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder, Indicator
 from cds_service.pathway.settings import PathwaySettings
-from tests.fact_builders import (
+from cds_service.rules import post_stent_followup
+from cds_service.rules.registry import PATIENT_VIEW_RULES, rules_for
+from cds_service.services.patient_view import evaluate
+from tests.helpers.facts import (
     S,
     ago,
     cond,

@@ -13,12 +13,12 @@ from fhir.resources.R4B.devicerequest import DeviceRequest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import CPT, ICD10CM, LOCAL, LOINC, RXNORM, SNOMED, UCUM, load_value_sets
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.protocol.cards import RULES_SYSTEM, response_json
 from cds_service.pipeline import clinical_cards as run_service
+from cds_service.protocol.cards import RULES_SYSTEM, response_json
 from cds_service.services import order_select, order_sign
-from cds_service.fhir.record import PatientRecord
 from cds_service.services.base import PATIENT_PREFETCH, HookCall
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)

@@ -8,7 +8,9 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import load_value_sets
+from cds_service.pathway.assessment import assess
 from cds_service.pathway.facts import (
     ClinicalFacts,
     ConditionFact,
@@ -26,19 +28,18 @@ from cds_service.pathway.facts import (
     StentRecord,
     Swelling,
     ThrombusResult,
-    Verification,
     VenousStudy,
+    Verification,
 )
 from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.protocol.cards import RULES_SYSTEM, response_json
-from cds_service.pathway.assessment import assess
 from cds_service.pipeline import clinical_cards
-from cds_service.rules.registry import PATIENT_VIEW_RULES as RULES, rule_by_id
-from cds_service.services import patient_view as service
-from cds_service.fhir.record import PatientRecord
-from cds_service.services.base import HookCall
+from cds_service.protocol.cards import RULES_SYSTEM, response_json
+from cds_service.rules.registry import PATIENT_VIEW_RULES as RULES
+from cds_service.rules.registry import rule_by_id
 from cds_service.rules.suggested_orders import medication_request, service_request, suggestion
+from cds_service.services import patient_view as service
+from cds_service.services.base import HookCall
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 S = PathwaySettings()

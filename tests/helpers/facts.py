@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-
 from cds_service.pathway.assessment import assess
 from cds_service.pathway.facts import (
     ClinicalFacts,
@@ -30,8 +29,8 @@ from cds_service.pathway.facts import (
     StentRecord,
     Swelling,
     ThrombusResult,
-    Verification,
     VenousStudy,
+    Verification,
     Waveform,
     WaveformFact,
 )
