@@ -20,7 +20,7 @@ so a threshold is never typed twice. `registry.py` lists the units.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cds_service.pathway.findings import Finding
@@ -78,7 +78,6 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     # Order hooks: whether the rule could concern this order as far as the record tells (its scope gate),
     # `(order, OrderContext) -> bool`; the DATA-UNAVAILABLE card lists the rules that could but did not run.
     could_concern: Callable[..., bool] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # anything a family needs that the framework does not
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.uses if threshold_of(name) is None]
