@@ -59,7 +59,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     proposals: tuple[Proposal, ...] = ()
     order_ref: str | None = None  # order rules: the draft order this finding is about
-    rule_id: str = ""  # stamped by the rule that made it (`Rule.evaluate`)
+    rule_id: str = ""  # stamped by the rule that made it (`Rule.run`)
 
 
 def evidence_of(*groups: object) -> tuple[Evidence, ...]:

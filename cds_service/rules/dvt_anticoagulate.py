@@ -57,7 +57,7 @@ def _dose(a: Assessment, s: PathwaySettings) -> dict[str, object]:
     return {"weight_implausible": True}  # an error in the record, not a dose of 0 mg
 
 
-def _evidence(a: Assessment) -> tuple:
+def _facts_used(a: Assessment) -> tuple:
     return evidence_of(
         a.dvt_evidence,
         a.acute_pe_evidence,
@@ -77,7 +77,7 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtAnti
     egfr = a.egfr.value if a.egfr else None
     return DvtAnticoagulate(
         indicator=Indicator.CRITICAL,
-        evidence=_evidence(a),
+        evidence=_facts_used(a),
         dvt_confirmed=a.dvt_confirmed,
         acute_pe=a.acute_pe,
         preliminary=a.dvt_preliminary,

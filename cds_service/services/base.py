@@ -95,14 +95,7 @@ class ServiceDefinition:
     prefetch: dict[str, str]
     # Resource types (prefetch keys) without which this hook cannot answer at all: 412.
     required_keys: tuple[str, ...]
-    runner: HookRunner = None  # type: ignore[assignment]  # set, or built from `handle`
-    handle: Callable[[HookCall], list[Card]] | None = None  # a plain function of the call (test services)
-
-    def __post_init__(self) -> None:
-        if self.runner is None:
-            if self.handle is None:
-                raise ValueError(f"service {self.id} needs a runner")
-            object.__setattr__(self, "runner", CallRunner(self.handle))
+    runner: HookRunner
 
     def description_for(self, settings: PathwaySettings) -> str:
         return self.description(settings) if callable(self.description) else self.description

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.rules.cards import make_card
-from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinition
+from cds_service.services.base import PATIENT_PREFETCH, CallRunner, HookCall, ServiceDefinition
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
@@ -33,7 +33,7 @@ ECHO = ServiceDefinition(
     usage_requirements="none",
     prefetch=dict(PATIENT_PREFETCH),
     required_keys=("patient", "conditions", "observations"),
-    handle=echo_handle,
+    runner=CallRunner(echo_handle),
 )
 
 ECHO_ORDERS = ServiceDefinition(
@@ -44,7 +44,7 @@ ECHO_ORDERS = ServiceDefinition(
     usage_requirements="none",
     prefetch=dict(PATIENT_PREFETCH),
     required_keys=(),
-    handle=echo_handle,
+    runner=CallRunner(echo_handle),
 )
 
 
