@@ -1,4 +1,8 @@
-"""The `cds-service` command: serve, evaluate, report, load-fixtures."""
+"""The `cds-service` command: serve, evaluate, report, load-fixtures.
+
+Each command imports what it needs when it runs, so `cds-service --help` and argument errors answer
+without loading Flask, SQLAlchemy or the value sets. Nothing imports this module (no cycle can close here).
+"""
 from __future__ import annotations
 
 import argparse
