@@ -12,7 +12,10 @@ from cds_service.rules.common import date_of
 from cds_service.rules.framework import PATIENT_VIEW, Rule, num
 
 # G:38, G:39: the figures of the study the guideline quotes (its own cut-off, whatever a site's minimum).
-MIGRATION_EVIDENCE = "stents < 60 mm account for 82.6 % of migrations, 16.2 % mortality"
+STUDY_CUTOFF_MM, MIGRATIONS_PCT, MORTALITY_PCT = 60, 82.6, 16.2
+MIGRATION_EVIDENCE = (
+    f"stents < {STUDY_CUTOFF_MM} mm account for {MIGRATIONS_PCT} % of migrations, {MORTALITY_PCT} % mortality"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,7 +119,7 @@ RULE = Rule(
     reads=("Condition", "Observation", "DiagnosticReport", "ImagingStudy", "Procedure", "MedicationRequest",
            "MedicationStatement"),
     uses=("ivus_stenosis_threshold_pct", "oversize_min_mm", "oversize_max_mm", "min_stent_length_mm"),
-    evidence="stents < 60 mm: 82.6 % of migrations, 16.2 % mortality",
+    evidence=f"stents < {STUDY_CUTOFF_MM} mm: {MIGRATIONS_PCT} % of migrations, {MORTALITY_PCT} % mortality",
     evaluate=evaluate,
     render=render,
 )
