@@ -6,7 +6,6 @@ test the table names (in files this repository has) exists.
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 from pathlib import Path
 
@@ -23,15 +22,7 @@ TEST_REF = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
 
 
 def order_rule_ids() -> set[str]:
-    """The order rules' IDs: the registry's, and those of `pathway.order_rules` while it still holds some."""
-    ids = {rule.rule_id for rule in ORDER_RULES}
-    try:
-        module = importlib.import_module("cds_service.pathway.order_rules")
-    except ModuleNotFoundError as error:
-        if error.name != "cds_service.pathway.order_rules":
-            raise
-        return ids
-    return ids | {rule.rule_id for rule in module.RULES}
+    return {rule.rule_id for rule in ORDER_RULES}
 
 
 def code_rule_ids() -> set[str]:
@@ -107,7 +98,7 @@ def test_every_row_names_a_real_line_a_rule_and_a_test():
     for row in table_rows():
         assert 1 <= int(row[0][2:]) <= len(guideline_lines()), row[0]
         assert RULE_ID.findall(row[2]), f"{row[0]} has no rule"
-        assert TEST_REF.search(row[3]) or "tests/pathway/test_order_rules.py" in row[3], f"{row[0]} has no test"
+        assert TEST_REF.search(row[3]) or "tests/rules/test_order_rules.py" in row[3], f"{row[0]} has no test"
 
 
 def _test_names(path: Path) -> set[str]:
@@ -127,7 +118,7 @@ def test_order_rules_point_at_their_test_file():
     order_ids = order_rule_ids()
     for row in table_rows():
         if set(RULE_ID.findall(row[2])) & order_ids:
-            assert "tests/pathway/test_order_rules.py" in row[3], row[0]
+            assert "tests/rules/test_order_rules.py" in row[3], row[0]
 
 
 def test_the_packaged_guideline_is_the_shared_one():
