@@ -8,6 +8,7 @@ from cds_service.pathway.facts import DraftOrder
 from cds_service.pathway.findings import Indicator, UpdateOrder
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import ORDER_HOOKS, Rule, num
+from cds_service.rules.nivl_stent_candidate import MIGRATIONS_PCT, MORTALITY_PCT, STUDY_CUTOFF_MM
 from cds_service.rules.order_context import (
     STENT,
     OrderContext,
@@ -24,10 +25,13 @@ from cds_service.rules.order_context import (
 )
 from cds_service.rules.order_fixes import order_suggestions
 
-# G:38, G:52: the figures of the study the guideline quotes (its own cut-off, whatever a site's minimum).
+# G:38, G:52: the study the guideline quotes (its own cut-off, whatever a site's minimum); the migration
+# and mortality figures are NIVL-STENT-CANDIDATE's too, so they are typed once, in that unit.
+TO_HEART_PCT, TO_PULMONARY_ARTERY_PCT = 56, 24
 MIGRATION_EVIDENCE = (
-    "Stents shorter than 60 mm account for 82.6 % of stent migrations, with 16.2 % mortality; 56 % of "
-    "migrated stents reach the heart and 24 % the pulmonary artery."
+    f"Stents shorter than {STUDY_CUTOFF_MM} mm account for {MIGRATIONS_PCT} % of stent migrations, with "
+    f"{MORTALITY_PCT} % mortality; {TO_HEART_PCT} % of migrated stents reach the heart and "
+    f"{TO_PULMONARY_ARTERY_PCT} % the pulmonary artery."
 )
 
 
@@ -84,8 +88,8 @@ RULE = Rule(
     ),
     uses=("min_stent_length_mm",),
     evidence=(
-        "stents < 60 mm: 82.6 % of migrations, 16.2 % mortality; 56 % migrate to the heart, 24 % to the pulmonary "
-        "artery"
+        f"stents < {STUDY_CUTOFF_MM} mm: {MIGRATIONS_PCT} % of migrations, {MORTALITY_PCT} % mortality; "
+        f"{TO_HEART_PCT} % migrate to the heart, {TO_PULMONARY_ARTERY_PCT} % to the pulmonary artery"
     ),
     evaluate=evaluate,
     render=render,
