@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cds_service.fhir.units import LENGTH_TO_MM
 from cds_service.pathway.facts import DraftOrder
 from cds_service.pathway.findings import Indicator
 from cds_service.pathway.settings import PathwaySettings
@@ -21,6 +22,9 @@ from cds_service.rules.order_context import (
     scope_note,
     stent_could_concern,
 )
+
+# The length units the service reads (fhir/units.py): "mm, cm, m or [in_i]".
+READABLE_UNITS = ", ".join(list(LENGTH_TO_MM)[:-1]) + " or " + list(LENGTH_TO_MM)[-1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +57,7 @@ def render(f: StentLengthUnknown, s: PathwaySettings) -> tuple[str, str]:
     if f.length_as_ordered:
         found = (
             f"the length is given as '{f.length_as_ordered}', which the service cannot read as a length "
-            "(a number with a decimal point, in UCUM mm, cm, m or [in_i])"
+            f"(a number with a decimal point, in UCUM {READABLE_UNITS})"
         )
     else:
         found = "the order states no stent length"
