@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 from pydantic import ValidationError
 
+from cds_service.fhir.validation import NARROW_TYPES, narrow_outcome
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Side
 
@@ -267,6 +268,8 @@ class Validator:
         return True
 
     def _validate(self, resource: dict, resource_type: str) -> Outcome:
+        if resource_type in NARROW_TYPES:  # every type the extractors keep: the elements they read
+            return narrow_outcome(resource, resource_type)
         try:
             model = _model(resource_type)
             model.model_validate(resource)

@@ -1,0 +1,365 @@
+"""Narrow validation of the resources the extractors keep: every element they read has its FHIR R4B type.
+
+A full `fhir.resources` model builds a pydantic model for every element of a resource, down to each
+Coding, and runs Python validators on each of them (about 0.1 ms per element tree): on a record of
+new patients it was most of a hook call (docs/performance.md). The extractors read few elements,
+so each resource type here has one `TypeAdapter`, compiled once per worker, over exactly the
+elements that `extract_*.py` and `medications.py` read (and the references that tie a resource to
+its patient), with the FHIR primitive types of `fhir_core` (the same string / code / dateTime /
+decimal rules as the full models). Elements nobody reads are not checked: they cannot mislead a
+rule. What the full model checks and this keeps:
+
+- each read element's type, complex or primitive, down to every Coding of every CodeableConcept;
+- a null inside a list of complex elements is invalid, and so is a missing required element that is
+  read (Observation.status and .code, MedicationRequest.medication[x], ...);
+- a choice element (value[x], effective[x], onset[x]...) has at most one of its types (and one when
+  required), for every choice element of the resource (the groups come from the full model).
+
+Deliberate difference: a JSON string where an object belongs is invalid here; the full model parses
+such a string as JSON. Types without a narrow schema are validated with the full model.
+`tests/fhir/test_validation.py` compares the verdicts of both on every fixture resource.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import typing
+from functools import lru_cache
+from typing import Annotated, Any, Optional
+
+from fhir_core.types import (
+    BooleanType,
+    CodeType,
+    DateTimeType,
+    DecimalType,
+    IdType,
+    InstantType,
+    MarkdownType,
+    PositiveIntType,
+    StringType,
+    UriType,
+)
+from pydantic import BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+from typing_extensions import Required, TypedDict
+
+__all__ = ["NARROW_TYPES", "ValidationError", "list_elements", "narrow_adapter", "narrow_outcome", "validate_narrow"]
+
+log = logging.getLogger(__name__)
+
+
+def _one_of(prefix: str, required: bool = False, names: frozenset[str] | None = None) -> BeforeValidator:
+    """A choice element `prefix[x]`: at most one of its `names` (any `prefixType`) with a value; one if required."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, dict):
+            found = [k for k, v in value.items() if v is not None and (
+                k in names if names is not None else k.startswith(prefix) and k[len(prefix):][:1].isupper())]
+            if len(found) > 1 or (required and not found):
+                raise PydanticCustomError("one_of_many", "one value of {prefix}[x] expected", {"prefix": prefix})
+        return value
+
+    return BeforeValidator(check)
+
+
+def _defined(model_path: str) -> BeforeValidator:
+    """Only the element names that R4B defines for this datatype (`fhir.resources.R4B.<model_path>`), as the
+    full model has it (extra="forbid"); their own types are checked only where an extractor reads them."""
+    module, name = model_path.rsplit(".", 1)
+    names = _element_names(getattr(importlib.import_module(f"fhir.resources.R4B.{module}"), name))
+
+    def check(value: Any) -> Any:
+        if isinstance(value, dict) and not names.issuperset(value):
+            raise PydanticCustomError("extra_forbidden", "an element {model} does not define", {"model": name})
+        return value
+
+    return BeforeValidator(check)
+
+
+def _element_names(model: Any) -> frozenset[str]:
+    return frozenset({field.alias or name for name, field in model.model_fields.items()} | {"resourceType"})
+
+
+class _Element(TypedDict, total=False):
+    __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
+
+
+class _Coding(_Element, total=False):
+    system: Optional[UriType]
+    version: Optional[StringType]
+    code: Optional[CodeType]
+    display: Optional[StringType]
+    userSelected: Optional[BooleanType]
+    extension: Optional[list[Extension]]
+
+
+class _Extension(_Element, total=False):
+    """Read for the codings sites put in bodySite extensions (laterality qualifiers), at any depth."""
+
+    url: Required[UriType]
+    valueCodeableConcept: Optional[CodeableConcept]
+    valueCoding: Optional[Coding]
+    extension: Optional[list[Extension]]
+    modifierExtension: Optional[list[Extension]]
+
+
+class _CodeableConcept(_Element, total=False):
+    coding: Optional[list[Coding]]
+    text: Optional[StringType]
+    extension: Optional[list[Extension]]
+
+
+class _Quantity(_Element, total=False):
+    value: Optional[DecimalType]
+    comparator: Optional[CodeType]
+    unit: Optional[StringType]
+    system: Optional[UriType]
+    code: Optional[CodeType]
+
+
+class _Period(_Element, total=False):
+    start: Optional[DateTimeType]
+    end: Optional[DateTimeType]
+
+
+class _Reference(_Element, total=False):
+    reference: Optional[StringType]
+    type: Optional[UriType]
+    display: Optional[StringType]
+
+
+class _Annotation(_Element, total=False):
+    text: Required[MarkdownType]
+
+
+class _TimingRepeat(_Element, total=False):
+    frequency: Optional[PositiveIntType]
+    period: Optional[DecimalType]
+    periodUnit: Optional[CodeType]
+
+
+class _Timing(_Element, total=False):
+    repeat: Optional[Annotated[_TimingRepeat, _defined("timing.TimingRepeat"), _one_of("bounds")]]
+    code: Optional[CodeableConcept]
+
+
+class _DoseAndRate(_Element, total=False):
+    doseQuantity: Optional[Quantity]
+
+
+class _Dosage(_Element, total=False):
+    text: Optional[StringType]
+    timing: Optional[Annotated[_Timing, _defined("timing.Timing")]]
+    route: Optional[CodeableConcept]
+    method: Optional[CodeableConcept]
+    doseAndRate: Optional[list[Annotated[_DoseAndRate, _defined("dosage.DosageDoseAndRate"), _one_of("dose"),
+                                         _one_of("rate")]]]
+
+
+Coding = Annotated[_Coding, _defined("coding.Coding")]
+Extension = Annotated[_Extension, _defined("extension.Extension"), _one_of("value")]
+CodeableConcept = Annotated[_CodeableConcept, _defined("codeableconcept.CodeableConcept")]
+Quantity = Annotated[_Quantity, _defined("quantity.Quantity")]
+Period = Annotated[_Period, _defined("period.Period")]
+Reference = Annotated[_Reference, _defined("reference.Reference")]
+Annotation = Annotated[_Annotation, _defined("annotation.Annotation"), _one_of("author")]
+Dosage = Annotated[_Dosage, _defined("dosage.Dosage"), _one_of("asNeeded")]
+
+
+class _Resource(_Element, total=False):
+    resourceType: Required[str]
+    id: Optional[IdType]
+
+
+class _ConditionEvidence(_Element, total=False):
+    detail: Optional[list[Reference]]
+
+
+class Condition(_Resource, total=False):
+    clinicalStatus: Optional[CodeableConcept]
+    verificationStatus: Optional[CodeableConcept]
+    severity: Optional[CodeableConcept]
+    code: Optional[CodeableConcept]
+    bodySite: Optional[list[CodeableConcept]]
+    subject: Required[Optional[Reference]]
+    onsetDateTime: Optional[DateTimeType]
+    onsetPeriod: Optional[Period]
+    recordedDate: Optional[DateTimeType]
+    evidence: Optional[list[Annotated[_ConditionEvidence, _defined("condition.ConditionEvidence")]]]
+    note: Optional[list[Annotation]]
+
+
+class _ObservationComponent(_Element, total=False):
+    code: Required[Optional[CodeableConcept]]
+    valueQuantity: Optional[Quantity]
+    valueCodeableConcept: Optional[CodeableConcept]
+    valueBoolean: Optional[BooleanType]
+
+
+class Observation(_Resource, total=False):
+    status: Required[CodeType]
+    code: Required[Optional[CodeableConcept]]
+    subject: Optional[Reference]
+    focus: Optional[list[Reference]]
+    effectiveDateTime: Optional[DateTimeType]
+    effectivePeriod: Optional[Period]
+    effectiveInstant: Optional[InstantType]
+    issued: Optional[InstantType]
+    valueQuantity: Optional[Quantity]
+    valueCodeableConcept: Optional[CodeableConcept]
+    valueBoolean: Optional[BooleanType]
+    method: Optional[CodeableConcept]
+    bodySite: Optional[CodeableConcept]
+    component: Optional[list[Annotated[_ObservationComponent, _defined("observation.ObservationComponent"),
+                                       _one_of("value")]]]
+
+
+class DiagnosticReport(_Resource, total=False):
+    status: Required[CodeType]
+    code: Required[Optional[CodeableConcept]]
+    subject: Optional[Reference]
+    effectiveDateTime: Optional[DateTimeType]
+    effectivePeriod: Optional[Period]
+    issued: Optional[InstantType]
+    conclusionCode: Optional[list[CodeableConcept]]
+
+
+class _ImagingStudySeries(_Element, total=False):
+    modality: Required[Optional[Coding]]
+    bodySite: Optional[Coding]
+    laterality: Optional[Coding]
+
+
+class ImagingStudy(_Resource, total=False):
+    status: Required[CodeType]
+    subject: Required[Optional[Reference]]
+    started: Optional[DateTimeType]
+    description: Optional[StringType]
+    modality: Optional[list[Coding]]
+    procedureCode: Optional[list[CodeableConcept]]
+    series: Optional[list[Annotated[_ImagingStudySeries, _defined("imagingstudy.ImagingStudySeries")]]]
+
+
+class Procedure(_Resource, total=False):
+    status: Required[CodeType]
+    subject: Required[Optional[Reference]]
+    code: Optional[CodeableConcept]
+    performedDateTime: Optional[DateTimeType]
+    performedPeriod: Optional[Period]
+    bodySite: Optional[list[CodeableConcept]]
+    reasonCode: Optional[list[CodeableConcept]]
+    note: Optional[list[Annotation]]
+
+
+class _MedicationIngredient(_Element, total=False):
+    itemCodeableConcept: Optional[CodeableConcept]
+    itemReference: Optional[Reference]
+
+
+class Medication(_Resource, total=False):
+    code: Optional[CodeableConcept]
+    ingredient: Optional[list[Annotated[_MedicationIngredient, _defined("medication.MedicationIngredient"),
+                                        _one_of("item", required=True)]]]
+
+
+def _contained_medication(value: Any) -> Any:
+    """A contained resource is read only when it is a Medication (`medicationReference` "#id")."""
+    if isinstance(value, dict) and value.get("resourceType") == "Medication":
+        narrow_adapter("Medication").validate_python(value)
+    return value
+
+
+class _Prescription(_Resource, total=False):
+    subject: Required[Optional[Reference]]
+    medicationCodeableConcept: Optional[CodeableConcept]
+    medicationReference: Optional[Reference]
+    reasonCode: Optional[list[CodeableConcept]]
+    reasonReference: Optional[list[Reference]]
+    contained: Optional[list[Annotated[dict, BeforeValidator(_contained_medication)]]]
+
+
+class MedicationRequest(_Prescription, total=False):
+    status: Required[CodeType]
+    intent: Required[CodeType]
+    authoredOn: Optional[DateTimeType]
+    dosageInstruction: Optional[list[Dosage]]
+
+
+class MedicationStatement(_Prescription, total=False):
+    status: Required[CodeType]
+    effectiveDateTime: Optional[DateTimeType]
+    effectivePeriod: Optional[Period]
+    dateAsserted: Optional[DateTimeType]
+    dosage: Optional[list[Dosage]]
+
+
+NARROW_TYPES: dict[str, type] = {
+    schema.__name__: schema
+    for schema in (Condition, Observation, DiagnosticReport, ImagingStudy, Procedure, Medication,
+                   MedicationRequest, MedicationStatement)
+}
+
+
+@lru_cache(maxsize=None)
+def narrow_adapter(resource_type: str) -> TypeAdapter:
+    """The compiled validator of one resource type, its choice elements checked as the full model does."""
+    model = _full_model(resource_type)
+    names = _element_names(model)
+
+    def defined(value: Any) -> Any:
+        if isinstance(value, dict) and not names.issuperset(value):
+            raise PydanticCustomError("extra_forbidden", "an element {model} does not define", {"model": resource_type})
+        return value
+
+    checks = [BeforeValidator(defined)] + [_one_of(*group) for group in _choice_groups(model)]
+    return TypeAdapter(Annotated[(NARROW_TYPES[resource_type], *checks)])
+
+
+def _full_model(resource_type: str):
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource_type)
+
+
+def _choice_groups(model: Any) -> list[tuple[str, bool, frozenset[str]]]:
+    """(prefix, required, names) of every choice element of a resource, as its full model declares them."""
+    groups = model.get_one_of_many_fields(model.model_construct())
+    return [(prefix, model.model_fields[names[0]].json_schema_extra.get("one_of_many_required") is True,
+             frozenset(names)) for prefix, names in sorted(groups.items())]
+
+
+@lru_cache(maxsize=64)
+def list_elements(resource_type: str) -> frozenset[str]:
+    """The top-level elements that R4B makes arrays (0..*), from the full model."""
+    found = set()
+    for name, field in _full_model(resource_type).model_fields.items():
+        annotation = field.annotation
+        args = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Union else (annotation,)
+        if any(typing.get_origin(a) is list for a in args):
+            found.add(field.alias or name)
+    return frozenset(found)
+
+
+def validate_narrow(resource: dict, resource_type: str) -> None:
+    """Raises pydantic's ValidationError when an element the extractors read has the wrong type."""
+    narrow_adapter(resource_type).validate_python(resource)
+
+
+def narrow_outcome(resource: dict, resource_type: str) -> tuple[str, ...] | None:
+    """None when the resource is not valid; else the top-level elements sent as one object where R4 wants an
+    array (as the CDS Hooks sandbox sends MedicationRequest.category), with which it is valid once wrapped."""
+    wrapped = tuple(sorted(k for k in list_elements(resource_type) if isinstance(resource.get(k), dict)))
+    candidate = {**resource, **{k: [resource[k]] for k in wrapped}} if wrapped else resource
+    try:
+        validate_narrow(candidate, resource_type)
+    except ValidationError as error:
+        kinds = sorted({e.get("type", "?") for e in error.errors(include_input=False, include_url=False)})
+        log.warning("skipped a %s that is not valid FHIR R4 (%s: %s)", resource_type, type(error).__name__,
+                    ", ".join(kinds))
+        return None
+    except (KeyError, TypeError, ValueError, RecursionError) as error:
+        log.warning("skipped a %s that could not be validated (%s)", resource_type, type(error).__name__)
+        return None
+    if wrapped:
+        log.info("repaired a %s: single objects where R4 wants arrays (%s)", resource_type, ", ".join(wrapped))
+    return wrapped
