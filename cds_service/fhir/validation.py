@@ -62,6 +62,25 @@ def _one_of(prefix: str, required: bool = False, names: frozenset[str] | None = 
     return BeforeValidator(check)
 
 
+def _json(*types: type) -> BeforeValidator:
+    """The JSON type FHIR gives a primitive. fhir_core alone would read 7 as a dateTime (a Unix timestamp),
+    "5" as a decimal, true as a positiveInt and "yes" as a boolean: no extractor reads those forms."""
+
+    def check(value: Any) -> Any:
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool) and bool not in types):
+            raise PydanticCustomError("json_type", "a JSON {kind} expected", {"kind": types[0].__name__})
+        return value
+
+    return BeforeValidator(check)
+
+
+Boolean = Annotated[BooleanType, _json(bool)]
+Decimal = Annotated[DecimalType, _json(int, float)]
+PositiveInt = Annotated[PositiveIntType, _json(int)]
+DateTime = Annotated[DateTimeType, _json(str)]
+Instant = Annotated[InstantType, _json(str)]
+
+
 def _defined(model_path: str) -> BeforeValidator:
     """Only the element names that R4B defines for this datatype (`fhir.resources.R4B.<model_path>`), as the
     full model has it (extra="forbid"); their own types are checked only where an extractor reads them."""
@@ -89,7 +108,7 @@ class _Coding(_Element, total=False):
     version: Optional[StringType]
     code: Optional[CodeType]
     display: Optional[StringType]
-    userSelected: Optional[BooleanType]
+    userSelected: Optional[Boolean]
     extension: Optional[list[Extension]]
 
 
@@ -100,7 +119,6 @@ class _Extension(_Element, total=False):
     valueCodeableConcept: Optional[CodeableConcept]
     valueCoding: Optional[Coding]
     extension: Optional[list[Extension]]
-    modifierExtension: Optional[list[Extension]]
 
 
 class _CodeableConcept(_Element, total=False):
@@ -110,7 +128,7 @@ class _CodeableConcept(_Element, total=False):
 
 
 class _Quantity(_Element, total=False):
-    value: Optional[DecimalType]
+    value: Optional[Decimal]
     comparator: Optional[CodeType]
     unit: Optional[StringType]
     system: Optional[UriType]
@@ -118,8 +136,8 @@ class _Quantity(_Element, total=False):
 
 
 class _Period(_Element, total=False):
-    start: Optional[DateTimeType]
-    end: Optional[DateTimeType]
+    start: Optional[DateTime]
+    end: Optional[DateTime]
 
 
 class _Reference(_Element, total=False):
@@ -133,8 +151,8 @@ class _Annotation(_Element, total=False):
 
 
 class _TimingRepeat(_Element, total=False):
-    frequency: Optional[PositiveIntType]
-    period: Optional[DecimalType]
+    frequency: Optional[PositiveInt]
+    period: Optional[Decimal]
     periodUnit: Optional[CodeType]
 
 
@@ -182,9 +200,9 @@ class Condition(_Resource, total=False):
     code: Optional[CodeableConcept]
     bodySite: Optional[list[CodeableConcept]]
     subject: Required[Optional[Reference]]
-    onsetDateTime: Optional[DateTimeType]
+    onsetDateTime: Optional[DateTime]
     onsetPeriod: Optional[Period]
-    recordedDate: Optional[DateTimeType]
+    recordedDate: Optional[DateTime]
     evidence: Optional[list[Annotated[_ConditionEvidence, _defined("condition.ConditionEvidence")]]]
     note: Optional[list[Annotation]]
 
@@ -193,7 +211,7 @@ class _ObservationComponent(_Element, total=False):
     code: Required[Optional[CodeableConcept]]
     valueQuantity: Optional[Quantity]
     valueCodeableConcept: Optional[CodeableConcept]
-    valueBoolean: Optional[BooleanType]
+    valueBoolean: Optional[Boolean]
 
 
 class Observation(_Resource, total=False):
@@ -201,13 +219,13 @@ class Observation(_Resource, total=False):
     code: Required[Optional[CodeableConcept]]
     subject: Optional[Reference]
     focus: Optional[list[Reference]]
-    effectiveDateTime: Optional[DateTimeType]
+    effectiveDateTime: Optional[DateTime]
     effectivePeriod: Optional[Period]
-    effectiveInstant: Optional[InstantType]
-    issued: Optional[InstantType]
+    effectiveInstant: Optional[Instant]
+    issued: Optional[Instant]
     valueQuantity: Optional[Quantity]
     valueCodeableConcept: Optional[CodeableConcept]
-    valueBoolean: Optional[BooleanType]
+    valueBoolean: Optional[Boolean]
     method: Optional[CodeableConcept]
     bodySite: Optional[CodeableConcept]
     component: Optional[list[Annotated[_ObservationComponent, _defined("observation.ObservationComponent"),
@@ -218,9 +236,9 @@ class DiagnosticReport(_Resource, total=False):
     status: Required[CodeType]
     code: Required[Optional[CodeableConcept]]
     subject: Optional[Reference]
-    effectiveDateTime: Optional[DateTimeType]
+    effectiveDateTime: Optional[DateTime]
     effectivePeriod: Optional[Period]
-    issued: Optional[InstantType]
+    issued: Optional[Instant]
     conclusionCode: Optional[list[CodeableConcept]]
 
 
@@ -233,7 +251,7 @@ class _ImagingStudySeries(_Element, total=False):
 class ImagingStudy(_Resource, total=False):
     status: Required[CodeType]
     subject: Required[Optional[Reference]]
-    started: Optional[DateTimeType]
+    started: Optional[DateTime]
     description: Optional[StringType]
     modality: Optional[list[Coding]]
     procedureCode: Optional[list[CodeableConcept]]
@@ -244,7 +262,7 @@ class Procedure(_Resource, total=False):
     status: Required[CodeType]
     subject: Required[Optional[Reference]]
     code: Optional[CodeableConcept]
-    performedDateTime: Optional[DateTimeType]
+    performedDateTime: Optional[DateTime]
     performedPeriod: Optional[Period]
     bodySite: Optional[list[CodeableConcept]]
     reasonCode: Optional[list[CodeableConcept]]
@@ -263,8 +281,10 @@ class Medication(_Resource, total=False):
 
 
 def _contained_medication(value: Any) -> Any:
-    """A contained resource is read only when it is a Medication (`medicationReference` "#id")."""
-    if isinstance(value, dict) and value.get("resourceType") == "Medication":
+    """A contained item is a resource; it is read only when it is a Medication (`medicationReference` "#id")."""
+    if not isinstance(value, dict) or value and not isinstance(value.get("resourceType"), str):
+        raise PydanticCustomError("contained_resource", "a contained item is a resource")
+    if value.get("resourceType") == "Medication":
         narrow_adapter("Medication").validate_python(value)
     return value
 
@@ -281,15 +301,15 @@ class _Prescription(_Resource, total=False):
 class MedicationRequest(_Prescription, total=False):
     status: Required[CodeType]
     intent: Required[CodeType]
-    authoredOn: Optional[DateTimeType]
+    authoredOn: Optional[DateTime]
     dosageInstruction: Optional[list[Dosage]]
 
 
 class MedicationStatement(_Prescription, total=False):
     status: Required[CodeType]
-    effectiveDateTime: Optional[DateTimeType]
+    effectiveDateTime: Optional[DateTime]
     effectivePeriod: Optional[Period]
-    dateAsserted: Optional[DateTimeType]
+    dateAsserted: Optional[DateTime]
     dosage: Optional[list[Dosage]]
 
 
