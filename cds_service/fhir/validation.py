@@ -368,7 +368,8 @@ def validate_narrow(resource: dict, resource_type: str) -> None:
 def narrow_outcome(resource: dict, resource_type: str) -> tuple[str, ...] | None:
     """None when the resource is not valid; else the top-level elements sent as one object where R4 wants an
     array (as the CDS Hooks sandbox sends MedicationRequest.category), with which it is valid once wrapped."""
-    wrapped = tuple(sorted(k for k in list_elements(resource_type) if isinstance(resource.get(k), dict)))
+    arrays = list_elements(resource_type)
+    wrapped = tuple(sorted(k for k, v in resource.items() if isinstance(v, dict) and k in arrays))
     candidate = {**resource, **{k: [resource[k]] for k in wrapped}} if wrapped else resource
     try:
         validate_narrow(candidate, resource_type)
