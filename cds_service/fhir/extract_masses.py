@@ -40,7 +40,7 @@ class NatureCandidate:
 
 def mass_readings(context: ExtractionContext, readings: list[ConditionReading]) -> list[ConditionReading]:
     """Active, confirmed iliac / pelvic mass Conditions."""
-    return [r for r in readings if context.match("iliac-mass", r.codings) and r.active and r.confirmed]
+    return [r for r in readings if r.match(context, "iliac-mass") and r.active and r.confirmed]
 
 
 def nature_candidates_from_conditions(
@@ -67,18 +67,22 @@ def _natures_of(context: ExtractionContext, reading: ConditionReading) -> list[t
     found: dict[MassNature, tuple[MassNature, dict, bool]] = {}
     pelvic_site = bool(context.match("pelvic-body-site", reading.site_codings))
     for nature in MassNature:
-        specific = _match_if_known(context, f"mass-nature-{nature.value}", reading.codings)
+        specific = _reading_match_if_known(context, reading, f"mass-nature-{nature.value}")
         if specific:
             found[nature] = (nature, specific, True)
             continue
-        generic = _match_if_known(context, f"mass-nature-{nature.value}-generic", reading.codings)
+        generic = _reading_match_if_known(context, reading, f"mass-nature-{nature.value}-generic")
         if generic:
             found[nature] = (nature, generic, pelvic_site)
-    nodes = context.match(LYMPH_NODE_NATURE_SET, reading.codings) if LYMPH_NODE_NATURE_SET in context.value_sets else None
+    nodes = _reading_match_if_known(context, reading, LYMPH_NODE_NATURE_SET)
     if nodes and MassNature.LYMPHADENOPATHY not in found:
         node_site = bool(context.match("lymph-node-site", reading.site_codings))
         found[MassNature.LYMPHADENOPATHY] = (MassNature.LYMPHADENOPATHY, nodes, node_site)
     return list(found.values())
+
+
+def _reading_match_if_known(context: ExtractionContext, reading: ConditionReading, value_set_id: str) -> dict | None:
+    return reading.match(context, value_set_id) if value_set_id in context.value_sets else None
 
 
 def _match_if_known(context: ExtractionContext, value_set_id: str, codings_: list[dict]) -> dict | None:
