@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cds_service.fhir.dates import first_date, period_start
 from cds_service.fhir.extract_context import ExtractionContext
@@ -27,6 +28,7 @@ from cds_service.fhir.fhir_json import (
     side_of,
     texts,
 )
+from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import (
     ClinicalFacts,
     ConditionFact,
@@ -155,9 +157,14 @@ def _is_mass_nature_candidate(context: ExtractionContext, code_codings: list[dic
 
 def mass_nature_set_ids(context: ExtractionContext) -> tuple[str, ...]:
     """Every mass-nature value set: "mass-nature-<kind>", "...-generic" and the R59 row."""
+    return _mass_nature_set_ids(context.value_sets)
+
+
+@lru_cache(maxsize=8)  # one ValueSets per app (a few in tests); value sets never change once loaded
+def _mass_nature_set_ids(value_sets: ValueSets) -> tuple[str, ...]:
     candidates = [f"mass-nature-{nature.value}{suffix}" for nature in MassNature for suffix in ("", "-generic")]
     candidates.append(LYMPH_NODE_NATURE_SET)
-    return tuple(v for v in candidates if v in context.value_sets)
+    return tuple(v for v in candidates if v in value_sets)
 
 
 def _status_codes(concept: object) -> set[str]:

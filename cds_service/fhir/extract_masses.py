@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cds_service.fhir.dates import first_date, period_start
-from cds_service.fhir.extract_conditions import LYMPH_NODE_NATURE_SET, ConditionReading
+from cds_service.fhir.extract_conditions import LYMPH_NODE_NATURE_SET, ConditionReading, mass_nature_set_ids
 from cds_service.fhir.extract_context import ExtractionContext
 from cds_service.fhir.fhir_json import codings, label, objects, reference_of, reference_target
 from cds_service.pathway.facts import (
@@ -64,6 +64,8 @@ def nature_candidates_from_conditions(
 
 def _natures_of(context: ExtractionContext, reading: ConditionReading) -> list[tuple[MassNature, dict, bool]]:
     """(nature, matched coding, counts without a link) for every nature the Condition's codes name."""
+    if reading.code_sets.isdisjoint(mass_nature_set_ids(context)):
+        return []  # most Conditions: one set operation instead of a look-up per nature
     found: dict[MassNature, tuple[MassNature, dict, bool]] = {}
     pelvic_site = bool(context.match("pelvic-body-site", reading.site_codings))
     for nature in MassNature:
