@@ -101,9 +101,7 @@ class ConditionReading:
 
     def match(self, context: ExtractionContext, value_set_id: str) -> dict | None:
         """`context.match` on the code; one set lookup when no coding is in the value set (the usual case)."""
-        if value_set_id not in self.code_sets and value_set_id in context.value_sets:
-            return None
-        return context.match(value_set_id, self.codings)
+        return context.match_in(value_set_id, self.codings, self.code_sets)
 
     @property
     def ref(self) -> str:

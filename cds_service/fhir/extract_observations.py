@@ -111,9 +111,7 @@ class ObservationReading:
 
     def matches(self, value_set_id: str, codings_: list[dict] | None = None) -> dict | None:
         if codings_ is None:
-            if value_set_id not in self.code_sets and value_set_id in self.context.value_sets:
-                return None
-            codings_ = self.code
+            return self.context.match_in(value_set_id, self.code, self.code_sets)
         return self.context.match(value_set_id, codings_)
 
     def evidence(self, display: str | None = None) -> Evidence:

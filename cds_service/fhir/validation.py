@@ -325,14 +325,21 @@ def narrow_adapter(resource_type: str) -> TypeAdapter:
     """The compiled validator of one resource type, its choice elements checked as the full model does."""
     model = _full_model(resource_type)
     names = _element_names(model)
+    groups = _choice_groups(model)
 
-    def defined(value: Any) -> Any:
-        if isinstance(value, dict) and not names.issuperset(value):
+    def resource_level(value: Any) -> Any:
+        """Element names R4B defines; at most one type of each choice element (one when required)."""
+        if not isinstance(value, dict):
+            return value
+        if not names.issuperset(value):
             raise PydanticCustomError("extra_forbidden", "an element {model} does not define", {"model": resource_type})
+        for prefix, required, members in groups:
+            found = [k for k in members.intersection(value) if value[k] is not None]
+            if len(found) > 1 or (required and not found):
+                raise PydanticCustomError("one_of_many", "one value of {prefix}[x] expected", {"prefix": prefix})
         return value
 
-    checks = [BeforeValidator(defined)] + [_one_of(*group) for group in _choice_groups(model)]
-    return TypeAdapter(Annotated[(NARROW_TYPES[resource_type], *checks)])
+    return TypeAdapter(Annotated[NARROW_TYPES[resource_type], BeforeValidator(resource_level)])
 
 
 def _full_model(resource_type: str):
