@@ -1,8 +1,8 @@
 """Narrow validation of the resources the extractors keep: every element they read has its FHIR R4B type.
 
 A full `fhir.resources` model builds a pydantic model for every element of a resource, down to each
-Coding, and runs Python validators on each of them (about 0.1 ms per element tree): on a record of
-new patients it was most of a hook call (docs/performance.md). The extractors read few elements,
+Coding, and runs Python validators on each of them (about 0.1 ms per resource): on a record of new
+patients it was half of a hook call (docs/performance.md). The extractors read few elements,
 so each resource type here has one `TypeAdapter`, compiled once per worker, over exactly the
 elements that `extract_*.py` and `medications.py` read (and the references that tie a resource to
 its patient), with the FHIR primitive types of `fhir_core` (the same string / code / dateTime /
@@ -10,14 +10,17 @@ decimal rules as the full models). Elements nobody reads are not checked: they c
 rule. What the full model checks and this keeps:
 
 - each read element's type, complex or primitive, down to every Coding of every CodeableConcept;
+- only element names R4B defines, at the top level and inside every read datatype;
 - a null inside a list of complex elements is invalid, and so is a missing required element that is
   read (Observation.status and .code, MedicationRequest.medication[x], ...);
 - a choice element (value[x], effective[x], onset[x]...) has at most one of its types (and one when
   required), for every choice element of the resource (the groups come from the full model).
 
-Deliberate difference: a JSON string where an object belongs is invalid here; the full model parses
-such a string as JSON. Types without a narrow schema are validated with the full model.
-`tests/fhir/test_validation.py` compares the verdicts of both on every fixture resource.
+Deliberate differences: a JSON string where an object belongs is invalid here (the full model parses
+such a string as JSON), and so is a primitive of another JSON type (`_json`: the full model reads 7
+as a dateTime). Types without a narrow schema are validated with the full model.
+`tests/fhir/test_validation.py` compares the verdicts of both on every fixture resource and on
+mutated copies.
 """
 from __future__ import annotations
 
@@ -48,13 +51,13 @@ __all__ = ["NARROW_TYPES", "ValidationError", "list_elements", "narrow_adapter",
 log = logging.getLogger(__name__)
 
 
-def _one_of(prefix: str, required: bool = False, names: frozenset[str] | None = None) -> BeforeValidator:
-    """A choice element `prefix[x]`: at most one of its `names` (any `prefixType`) with a value; one if required."""
+def _one_of(prefix: str, required: bool = False) -> BeforeValidator:
+    """A choice element `prefix[x]` of a datatype: at most one `prefixType` with a value (one if required)."""
 
     def check(value: Any) -> Any:
         if isinstance(value, dict):
-            found = [k for k, v in value.items() if v is not None and (
-                k in names if names is not None else k.startswith(prefix) and k[len(prefix):][:1].isupper())]
+            found = [k for k, v in value.items()
+                     if v is not None and k.startswith(prefix) and k[len(prefix):][:1].isupper()]
             if len(found) > 1 or (required and not found):
                 raise PydanticCustomError("one_of_many", "one value of {prefix}[x] expected", {"prefix": prefix})
         return value
