@@ -3,7 +3,7 @@
     facts = extract_facts(record, now, value_sets)
 
 Each resource type is filtered on its raw JSON first (type, code: cheap dict lookups), and only
-what is kept is validated with its `fhir.resources.R4B` model; an invalid resource is skipped with a
+what is kept is validated (the elements read, `validation.py`); an invalid resource is skipped with a
 warning and never fails the request. No time window is applied here: every item is kept with its
 date, lists are sorted newest first, and the pathway applies the windows of `PathwaySettings`.
 

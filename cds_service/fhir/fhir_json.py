@@ -6,17 +6,14 @@ almost nothing and a malformed one never fails the request.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from pydantic import ValidationError
 
+from cds_service.fhir.validation import NARROW_TYPES, narrow_outcome
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Side
 
@@ -212,47 +209,11 @@ def _model(resource_type: str):
 # A validation outcome: None = not valid FHIR R4; a tuple = valid once these top-level elements,
 # sent as a single object where R4 wants an array, are wrapped in one (empty: valid as sent).
 Outcome = tuple[str, ...] | None
-INVALID = ("",)  # the cache's marker for None, since None means "not cached"
-
-
-class ValidationCache:
-    """Validation outcomes by content digest, bounded. EHRs send the same resources on every hook call
-    (each chart opening, each order selected), and a resource's content decides its validity, so each
-    distinct content is validated once per worker. Only a digest and a boolean are kept: no PHI."""
-
-    def __init__(self, limit: int = 50_000):
-        self.limit = limit
-        self._outcomes: OrderedDict[bytes, tuple[str, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def digest(resource: dict) -> bytes | None:
-        try:
-            canonical = json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        except (TypeError, ValueError, RecursionError):
-            return None
-        return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-    def get(self, key: bytes) -> tuple[str, ...] | None:
-        """The cached outcome (INVALID for "not valid"), or None when this content was never validated."""
-        with self._lock:
-            outcome = self._outcomes.get(key)
-            if outcome is not None:
-                self._outcomes.move_to_end(key)
-            return outcome
-
-    def put(self, key: bytes, outcome: tuple[str, ...]) -> None:
-        with self._lock:
-            self._outcomes[key] = outcome
-            if len(self._outcomes) > self.limit:
-                self._outcomes.popitem(last=False)
-
-
-VALIDATION_CACHE = ValidationCache()
 
 
 class Validator:
-    """Validates the kept resources with the fhir.resources R4B model of their type.
+    """Validates the kept resources: the elements the extractors read (`validation.py`), or else the full
+    fhir.resources R4B model of their type.
 
     A resource that fails is skipped with a warning (type and error kinds only: never
     ids or content) and its resource type is remembered as not fully read.
@@ -262,18 +223,13 @@ class Validator:
         self.failed_types: set[str] = set()
 
     def is_valid(self, resource: dict) -> bool:
-        """Validate with the R4B model. EHR sloppiness R4 can absorb (an object where an array belongs,
+        """Validate (R4B types). EHR sloppiness R4 can absorb (an object where an array belongs,
         as the CDS Hooks sandbox sends MedicationRequest.category) is repaired in place first."""
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str):
             return False
-        key = VALIDATION_CACHE.digest(resource)
-        outcome = VALIDATION_CACHE.get(key) if key is not None else None
+        outcome = self._validate(resource, resource_type)
         if outcome is None:
-            outcome = self._validate(resource, resource_type)
-            if key is not None:
-                VALIDATION_CACHE.put(key, INVALID if outcome is None else outcome)
-        if outcome is None or outcome == INVALID:
             self.failed_types.add(resource_type)
             return False
         for element in outcome:
@@ -282,6 +238,8 @@ class Validator:
         return True
 
     def _validate(self, resource: dict, resource_type: str) -> Outcome:
+        if resource_type in NARROW_TYPES:  # every type the extractors keep: the elements they read
+            return narrow_outcome(resource, resource_type)
         try:
             model = _model(resource_type)
             model.model_validate(resource)

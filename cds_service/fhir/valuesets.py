@@ -75,6 +75,14 @@ class ValueSets:
                 self._memberships[key] = found
         return found
 
+    def sets_of(self, codings: Iterable[dict] | None) -> frozenset[str]:
+        """Ids of every value set holding one of the codings, read as `match` reads them."""
+        found: frozenset[str] = frozenset()
+        for coding in codings or ():
+            if isinstance(coding, dict):
+                found |= self.memberships(coding.get("system"), coding.get("code"))
+        return found
+
     def __contains__(self, value_set_id: str) -> bool:
         return value_set_id in self._sets
 
