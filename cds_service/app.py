@@ -32,12 +32,14 @@ from cds_service.pipeline import HookPipeline
 from cds_service.services.base import ServiceDefinition
 from cds_service.store.card_log import CardLog
 from cds_service.store.repository import Store, make_engine
+from cds_service.web.smart_app import register_smart_app
 
 log = logging.getLogger("cds_service.app")
 
 # Endpoints an EHR never signs a JWT for: probes, metrics scrapes, and pages a clinician opens
-# from a card's source.url in a browser. None of them reveals patient data.
-PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/rules")
+# from a card's source.url in a browser. None of them reveals patient data, except /app: the SMART
+# app, which a browser opens from a card's smart link; its own server-side session protects it.
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/rules", "/app")
 
 
 def is_public(path: str) -> bool:
@@ -240,4 +242,5 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     from cds_service.web.routes import register_pages
 
     register_pages(app, settings)
+    register_smart_app(app)
     return app

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, request
 
 from cds_service.fixtures import FixtureStore, all_fixtures
+from cds_service.web.fixtures_smart import register_fixtures_smart, security_extension
 
 FHIR_JSON = "application/fhir+json"
 SEARCHABLE = (
@@ -29,6 +30,7 @@ def capability_statement(base: str) -> dict:
         "implementation": {"description": "Iliac vein CDS fixture patients (read-only, dev mode)", "url": base},
         "rest": [{
             "mode": "server",
+            "security": security_extension(base),
             "resource": [
                 {"type": t, "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "searchParam": [{"name": "patient", "type": "reference"}, {"name": "_id", "type": "token"}]}
@@ -67,3 +69,5 @@ def register_fixtures_fhir(app: Flask) -> None:
     def fixtures_post_search(resource_type: str):
         params = list(request.form.items(multi=True)) + list(request.args.items(multi=True))
         return answer(*store.respond(f"{resource_type}?{urlencode(params)}", base()))
+
+    register_fixtures_smart(app, app.extensions["cds"]["settings"], base)
