@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from cds_service.fhir.client import Deadline, FhirError
 from cds_service.fhir.orders import read_draft_orders

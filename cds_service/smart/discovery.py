@@ -44,8 +44,8 @@ def discover(fhir: FhirClient, allowlist: tuple[str, ...]) -> SmartEndpoints:
 
 
 def _from_well_known(document: dict, allowlist: tuple[str, ...]) -> SmartEndpoints:
-    capabilities = document.get("capabilities") if isinstance(document.get("capabilities"), list) else []
-    scopes = document.get("scopes_supported") if isinstance(document.get("scopes_supported"), list) else []
+    capabilities = _strings(document.get("capabilities"))
+    scopes = _strings(document.get("scopes_supported"))
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
         raise LaunchError(502, "The EHR's authorization server does not support PKCE S256",
@@ -57,10 +57,10 @@ def _from_well_known(document: dict, allowlist: tuple[str, ...]) -> SmartEndpoin
 def _from_capability_statement(statement: dict, allowlist: tuple[str, ...]) -> SmartEndpoints:
     uris: dict[str, object] = {}
     for rest in _dicts(statement.get("rest")):
-        security = rest.get("security") if isinstance(rest.get("security"), dict) else {}
-        for extension in _dicts(security.get("extension")):
+        security = rest.get("security")
+        for extension in _dicts(security.get("extension") if isinstance(security, dict) else None):
             if extension.get("url") == OAUTH_URIS:
-                uris.update({e.get("url"): e.get("valueUri") for e in _dicts(extension.get("extension"))})
+                uris.update({str(e.get("url")): e.get("valueUri") for e in _dicts(extension.get("extension"))})
     return _endpoints(uris.get("authorize"), uris.get("token"), False, allowlist)
 
 
@@ -75,6 +75,10 @@ def _usable(url: object, allowlist: tuple[str, ...]) -> bool:
     if not isinstance(url, str) or "@" in url or any(c.isspace() for c in url):
         return False
     return url.startswith("https://") or is_allowed(url, allowlist)
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _dicts(value: object) -> list[dict]:

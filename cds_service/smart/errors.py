@@ -13,5 +13,5 @@ class LaunchError(Exception):
         self.reason = reason  # a slug for the log and the metrics
 
     @classmethod
-    def relaunch(cls, status: int, title: str, reason: str) -> "LaunchError":
+    def relaunch(cls, status: int, title: str, reason: str) -> LaunchError:
         return cls(status, title, "Open the app again from the patient's chart in the EHR.", reason)

@@ -11,8 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 
 import requests
-from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from authlib.common.security import generate_token  # type: ignore[import-untyped]
+from authlib.integrations.requests_client import OAuth2Session, OAuthError  # type: ignore[import-untyped]
 
 from cds_service.smart.discovery import SmartEndpoints
 from cds_service.smart.errors import LaunchError

@@ -102,7 +102,7 @@ def layout(rows: tuple[AxisRow, ...], now: datetime, threshold_pct: float) -> La
 
 
 def _lane(row: AxisRow, top: float, height: float, line_y: float, floor: float, x_of, y_of) -> Lane:
-    dated = sorted((m for m in row.marks if m.when is not None), key=lambda m: m.when)
+    dated = sorted((m for m in row.marks if m.when is not None), key=lambda m: m.when or datetime.min)
     placed: list[PlacedMark] = []
     boxes: list[tuple[float, float, float, float]] = []
     for mark in dated:

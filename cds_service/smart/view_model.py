@@ -13,7 +13,13 @@ from decimal import Decimal
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment, assess
-from cds_service.pathway.facts import ClinicalFacts, ImagingKind, ResultStatus, ThrombusResult, VenousStudy
+from cds_service.pathway.facts import (
+    ClinicalFacts,
+    ImagingKind,
+    ResultStatus,
+    ThrombusResult,
+    VenousStudy,
+)
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.services.base import PatientRecord
 

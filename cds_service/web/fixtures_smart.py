@@ -151,6 +151,6 @@ def _own_callback(redirect_uri: str, settings: Settings) -> bool:
     return redirect_uri == f"{base}/app/callback"
 
 
-def _back(redirect_uri: str, args, **values: str) -> Response:
+def _back(redirect_uri: str, args, **values: str):
     query = {**values, "state": args.get("state", "")}
     return redirect(f"{redirect_uri}?{urlencode(query)}", code=302)

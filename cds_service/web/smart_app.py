@@ -10,7 +10,15 @@ import hmac
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+)
 
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, is_allowed

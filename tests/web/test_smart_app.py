@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 import responses
 
@@ -137,7 +136,7 @@ def open_page(tmp_path, fixture_id: str, app_context: str = "", extra_fhir: dict
 
 
 def text_of(html: str) -> str:
-    html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.DOTALL)
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
 
 
@@ -402,7 +401,7 @@ def test_a_token_refused_by_the_fhir_server_gives_a_clear_page(tmp_path):
 def test_app_pages_need_no_hook_jwt_when_hook_authentication_is_required(tmp_path):
     client = make_app(tmp_path, auth="required", trust_cds_hooks_sandbox=True).test_client()
     assert client.get("/app/").status_code == 200
-    assert client.get(f"/app/launch?iss=https://evil.example.test").status_code == 400
+    assert client.get("/app/launch?iss=https://evil.example.test").status_code == 400
     assert client.get("/cds-services").status_code == 401  # the hooks still are
 
 

@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 from urllib.request import Request, urlopen
 
@@ -85,7 +85,7 @@ def launch_url(server: str, patient: str, app_context: str = "") -> str:
 def test_the_launch_ends_on_the_pathway_page_with_its_svg_timeline(server):
     dom = _run("--dump-dom", launch_url(server, PATIENT, "NIVL-STENT-CANDIDATE"))
 
-    svg = re.search(r'<svg id="pathway-timeline".*?</svg>', dom, re.S)
+    svg = re.search(r'<svg id="pathway-timeline".*?</svg>', dom, re.DOTALL)
     assert svg, "the page has no SVG timeline"
     lanes = re.findall(r'<g class="lane" id="lane-(\w+)" data-state="([\w-]+)"', svg.group(0))
     assert lanes == [("dvt", "excluded"), ("lesion", "nivl-confirmed"), ("stent", "none")]
