@@ -19,6 +19,7 @@ from flask import (
     render_template,
     request,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, is_allowed
@@ -95,6 +96,13 @@ def _with_cookie(response: Response, secret: str, max_age: int) -> Response:
 def launch_error(error: LaunchError):
     log.warning("smart app launch failed", extra={"reason": error.reason, "status": error.status})
     return _page("app/message.html", error.status, title=error.title, advice=error.advice)
+
+
+@blueprint.errorhandler(SQLAlchemyError)
+def storage_error(error: SQLAlchemyError):
+    log.warning("smart app session storage unavailable", extra={"error_type": type(error).__name__})
+    return _page("app/message.html", 503, title="The app cannot reach its session storage",
+                 advice="Nothing was shown or stored. Retry in a moment; if it persists, tell the CDS service's team.")
 
 
 @blueprint.get("/launch")

@@ -507,3 +507,23 @@ def test_a_draft_order_the_fhir_server_does_not_have_is_said_so(tmp_path):
     html, _ = open_page(tmp_path, "may-thurner-stent-candidate", app_context="STENT-LENGTH;DeviceRequest/not-saved")
     assert "could not be read from the FHIR server" in text_of(html)
     assert 'class="order-check"' not in html
+
+
+def test_session_storage_failure_is_a_503_page(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    app = make_app(tmp_path)
+    client = app.test_client()
+    client.set_cookie("cds_app_session", "some-session", path="/app")
+
+    def broken(secret):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app.extensions["smart_app"], "load", broken)
+    answer = client.get("/app/")
+    assert answer.status_code == 503 and "cannot reach its session storage" in said(answer)
+
+
+def test_a_wrong_method_is_a_405_not_a_500(tmp_path):
+    answer = make_app(tmp_path).test_client().post("/app/launch")
+    assert answer.status_code == 405
