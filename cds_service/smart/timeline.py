@@ -12,15 +12,16 @@ from datetime import datetime, timedelta
 from cds_service.smart.view_model import AxisRow, Mark
 
 WIDTH = 1000
-LEFT = 190  # lane titles to the left of this
+LEFT = 205  # lane titles to the left of this
 RIGHT = 975
 AXIS_HEIGHT = 26
-LANE_HEIGHT = {"dvt": 84, "lesion": 172, "stent": 84}
+LANE_HEIGHT = {"dvt": 96, "lesion": 172, "stent": 96}
 BAND_TOP, BAND_BOTTOM = 14, 100  # the lesion lane's 0-100 % band, from the lane's top
 LABEL_CHARS = 40
 CHAR_WIDTH = 5.6  # average width of a character at the labels' 10.5 px
 LABEL_OFFSETS = (-8, 17, -20, 29, -32, 41)  # label baselines tried, nearest the mark first
 TICKS = 6
+Box = tuple[float, float, float, float]  # left, top, right, bottom of a label
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def layout(rows: tuple[AxisRow, ...], now: datetime, threshold_pct: float) -> La
 
     lanes, threshold, top = [], None, float(AXIS_HEIGHT)
     for row in rows:
-        height = LANE_HEIGHT.get(row.key, 84)
+        height = LANE_HEIGHT.get(row.key, 96)
         y_of = None
         line_y, floor = top + height / 2, top
         if row.key == "lesion":
@@ -104,23 +105,24 @@ def layout(rows: tuple[AxisRow, ...], now: datetime, threshold_pct: float) -> La
 def _lane(row: AxisRow, top: float, height: float, line_y: float, floor: float, x_of, y_of) -> Lane:
     dated = sorted((m for m in row.marks if m.when is not None), key=lambda m: m.when or datetime.min)
     placed: list[PlacedMark] = []
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes: list[Box] = []
     for mark in dated:
         on_value = y_of is not None and mark.percent is not None
         y = y_of(mark.percent) if on_value else line_y
         upper = top if on_value else floor  # labels of the lesion lane's baseline stay below the band
         x = x_of(mark.when)
-        text = _short(f"{mark.label} {mark.value}".strip())
+        text = _short(f"{mark.short or mark.label} {mark.value}".strip())
         anchor = "start" if x < LEFT + 90 else "end" if x > RIGHT - 90 else "middle"
         label_y, box = _free_label_spot(x, y, text, anchor, upper + 2, top + height - 3, boxes)
-        boxes.append(box)
-        placed.append(PlacedMark(x, y, label_y, text, mark, anchor))
+        if box is not None:
+            boxes.append(box)
+        placed.append(PlacedMark(x, y, label_y or y, text if box is not None else "", mark, anchor))
     undated = tuple(m for m in row.marks if m.when is None)
     return Lane(row, top, height, line_y, tuple(placed), undated)
 
 
 def _free_label_spot(x: float, y: float, text: str, anchor: str, upper: float, lower: float,
-                     taken: list[tuple[float, float, float, float]]) -> tuple[float, tuple[float, float, float, float]]:
+                     taken: list[Box]) -> tuple[float, Box] | tuple[None, None]:
     """The nearest label baseline inside the lane whose box overlaps no label placed before."""
     width = len(text) * CHAR_WIDTH
     left = x - width / 2 if anchor == "middle" else x if anchor == "start" else x - width
@@ -132,9 +134,8 @@ def _free_label_spot(x: float, y: float, text: str, anchor: str, upper: float, l
     for label_y, box in candidates:
         if not any(_overlap(box, other) for other in taken):
             return label_y, box
-    label_y, box = candidates[0] if candidates else (y - 8, (left, y - 18, left + width, y - 6))
-    return label_y, box
+    return None, None  # no free spot: no label (the mark's tooltip and the list below carry it)
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -61,6 +61,7 @@ class Mark:
     kind: str = "study"  # study | finding | diagnosis | measure | stent | due
     deciding: bool = False  # one of the facts the axis state rests on
     percent: float | None = None  # plotted against the IVUS threshold (lesion row)
+    short: str = ""  # the label on the timeline, where room is scarce
 
     @property
     def date(self) -> str:
@@ -138,18 +139,25 @@ def _study_label(name: str, study: VenousStudy) -> str:
     return f"{name}{side}{extent}: {RESULT_WORDS[study.result]}{status}"
 
 
+def _method(study: VenousStudy) -> str:
+    return (study.method or "pelvic venography").replace("-", " ").replace("ct ", "CT ").replace("mr ", "MR ")
+
+
 def _dvt_row(facts: ClinicalFacts, a: Assessment) -> AxisRow:
     deciding = {e.ref for e in a.dvt_evidence}
-    marks = [Mark(s.evidence.when, _study_label("Duplex", s), deciding=s.evidence.ref in deciding)
-             for s in facts.duplex_results]
-    marks += [Mark(s.evidence.when, _study_label((s.method or "pelvic venography").replace("-", " ").capitalize(), s),
-                   deciding=s.evidence.ref in deciding) for s in facts.pelvic_venography]
+    marks = [Mark(s.evidence.when, _study_label("Duplex", s), deciding=s.evidence.ref in deciding,
+                  short=f"Duplex: {RESULT_WORDS[s.result]}") for s in facts.duplex_results]
+    marks += [Mark(s.evidence.when, _study_label(_method(s), s), deciding=s.evidence.ref in deciding,
+                   short=f"{_method(s)}: {RESULT_WORDS[s.result]}") for s in facts.pelvic_venography]
     marks += [Mark(d.evidence.when, f"DVT diagnosis{', chronic' if d.chronic else ''}: {d.evidence.display}",
-                   kind="diagnosis", deciding=d.evidence.ref in deciding) for d in facts.dvt_diagnoses]
-    marks += [Mark(p.evidence.when, f"PE diagnosis: {p.evidence.display}", kind="diagnosis") for p in facts.pe_diagnoses]
-    marks += [Mark(w.evidence.when, f"CFV flow: {w.value.value}", kind="finding") for w in facts.cfv_waveforms]
+                   kind="diagnosis", deciding=d.evidence.ref in deciding,
+                   short="Chronic DVT" if d.chronic else "DVT diagnosis") for d in facts.dvt_diagnoses]
+    marks += [Mark(p.evidence.when, f"PE diagnosis: {p.evidence.display}", kind="diagnosis", short="PE diagnosis")
+              for p in facts.pe_diagnoses]
+    marks += [Mark(w.evidence.when, f"CFV flow: {w.value.value}", kind="finding", short=f"CFV {w.value.value}")
+              for w in facts.cfv_waveforms]
     marks += [Mark(sw.recorded or sw.evidence.when, f"Swelling, {sw.side.value}{f' ({sw.grade})' if sw.grade else ''}",
-                   kind="finding") for sw in facts.swellings]
+                   kind="finding", short=f"Swelling, {sw.side.value}") for sw in facts.swellings]
     label, tone = DVT_STATES.get(a.dvt_axis, (a.dvt_axis, "pending"))
     if a.dvt_axis == axes.CONFIRMED and a.dvt_preliminary:
         label += " (preliminary result)"
@@ -160,15 +168,18 @@ def _dvt_row(facts: ClinicalFacts, a: Assessment) -> AxisRow:
 
 # -- lesion and mass ----------------------------------------------------------------------------------
 def _lesion_row(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> AxisRow:
-    marks = [Mark(m.evidence.when, "CT compression", f"{_num(m.value)} %", "measure", percent=m.value)
+    marks = [Mark(m.evidence.when, "CT compression", f"{_num(m.value)} %", "measure", percent=m.value, short="CT")
              for m in facts.ct_compression]
     marks += [Mark(m.evidence.when, "IVUS stenosis" + (" (preliminary)" if m.status != ResultStatus.FINAL else ""),
-                   f"{_num(m.value)} %", "measure", a.ivus_stenosis is m, m.value) for m in facts.ivus_stenosis]
+                   f"{_num(m.value)} %", "measure", a.ivus_stenosis is m, m.value, short="IVUS") for m in facts.ivus_stenosis]
     marks += [Mark(m.evidence.when, "IVUS EIV reference diameter", f"{_num(m.value)} mm", "measure",
-                   a.eiv_reference is m) for m in facts.eiv_reference_diameter]
-    marks += [Mark(e.when, f"Lesion {behavior.value}", kind="finding") for e, behavior in facts.lesion_behavior]
-    marks += [Mark(c.evidence.when, f"Diagnosis: {c.evidence.display}", kind="diagnosis") for c in facts.nivl_diagnoses]
-    marks += [Mark(m.recorded or m.evidence.when, f"Mass: {m.evidence.display}", kind="diagnosis") for m in facts.masses]
+                   a.eiv_reference is m, short="EIV reference") for m in facts.eiv_reference_diameter]
+    marks += [Mark(e.when, f"Lesion {behavior.value}", kind="finding", short=f"Lesion {behavior.value}")
+              for e, behavior in facts.lesion_behavior]
+    marks += [Mark(c.evidence.when, f"Diagnosis: {c.evidence.display}", kind="diagnosis", short="Compression diagnosis")
+              for c in facts.nivl_diagnoses]
+    marks += [Mark(m.recorded or m.evidence.when, f"Mass: {m.evidence.display}", kind="diagnosis", short="Mass")
+              for m in facts.masses]
     label, tone = LESION_STATES.get(a.lesion_axis, (a.lesion_axis, "pending"))
     notes = _mass_notes(facts, a)
     if a.lesion_axis == "unknown" and a.no_ivus:
@@ -198,16 +209,17 @@ def surveillance_due_days(s: PathwaySettings, placed: datetime, until: datetime)
 
 def _stent_row(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> AxisRow:
     marks = [Mark(st.placed or st.evidence.when, f"Stent: {st.evidence.display}", kind="stent",
-                  deciding=a.stent is st) for st in facts.stents]
+                  deciding=a.stent is st, short="Stent placed") for st in facts.stents]
     notes = _unknown_notes(a, ("stents", "stent-imaging"))
     label, tone = STENT_STATES.get(a.stent_axis, (a.stent_axis, "pending"))
     placed = a.stent.placed if a.stent else None
     if placed is not None:
         label += f" since {_day(placed)}"
-        marks += [Mark(i.evidence.when, f"Surveillance: {i.evidence.display}", kind="study")
+        marks += [Mark(i.evidence.when, f"Surveillance: {i.evidence.display}", kind="study", short="Surveillance study")
                   for i in facts.imaging if i.kind in SURVEILLANCE_KINDS and i.evidence.when and i.evidence.when > placed]
         due = surveillance_due_days(s, placed, facts.now)
-        marks += [Mark(placed + timedelta(days=d), f"Study due by day {d}", kind="due") for d in due]
+        marks += [Mark(placed + timedelta(days=d), f"Study due by day {d}", kind="due", short=f"Due (day {d})")
+                  for d in due]
         upcoming = [d for d in due if placed + timedelta(days=d) > facts.now]
         if upcoming:
             notes.insert(0, f"Next surveillance study due by {_day(placed + timedelta(days=upcoming[0]))} (day {upcoming[0]}).")

@@ -26,7 +26,7 @@ from cds_service.fixtures import all_fixtures
 pytestmark = pytest.mark.browser
 
 PATIENT = "may-thurner-stent-candidate"
-STENT_PATIENT = "stent-250-days-six-month-study-missed"
+STENT_PATIENT = "stent-1000-days-yearly-surveillance-current"  # the most marks of any fixture
 KEEP_ON_LOOPBACK = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 WIDTH, HEIGHT = 1280, 1000
 
@@ -103,12 +103,16 @@ def test_the_page_prints_on_one_page(server, tmp_path):
     assert len(pages) == 1, f"{len(pages)} printed pages"
 
 
-def test_screenshot_of_the_pathway_view(server, tmp_path):
+@pytest.mark.parametrize("name,patient,app_context", [
+    ("smart-app-pathway.png", PATIENT, "NIVL-STENT-CANDIDATE"),
+    ("smart-app-pathway-stent.png", STENT_PATIENT, "POST-STENT-FOLLOWUP"),
+])
+def test_screenshot_of_the_pathway_view(server, tmp_path, name, patient, app_context):
     keep = os.environ.get("CDS_SCREENSHOT_DIR")
-    target = (Path(keep) if keep else tmp_path) / "smart-app-pathway.png"
+    target = (Path(keep) if keep else tmp_path) / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
     _run(f"--screenshot={target.resolve()}", f"--window-size={WIDTH},{HEIGHT}", "--hide-scrollbars",
-         launch_url(server, PATIENT, "NIVL-STENT-CANDIDATE"))
+         launch_url(server, patient, app_context))
     data = target.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000, "no rendered screenshot"
