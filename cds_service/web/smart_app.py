@@ -157,7 +157,7 @@ def callback():
     session = {"stage": "authorized", "iss": pending["iss"], "access_token": grant.access_token,
                "patient": grant.patient, "scope": grant.scope, "app_context": grant.app_context}
     ttl = min(grant.expires_in, MAX_SESSION)
-    log.info("smart app launched", extra={"scope": grant.scope, "has_app_context": bool(grant.app_context)})
+    log.info("smart app launched")
     return _with_cookie(redirect(f"{_public_base()}/app/", code=302), _sessions().create(session, ttl), ttl)
 
 
