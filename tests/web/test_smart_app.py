@@ -43,6 +43,7 @@ class MockEhr:
     token_error: str = ""
     extra_fhir: dict = field(default_factory=dict)  # "Type/id" -> resource (e.g. a saved draft order)
     app_context: str = ""
+    failing: tuple[str, ...] = ()  # resource types the FHIR server answers 500 for
     codes: dict = field(default_factory=dict)
     token_requests: list = field(default_factory=list)
     fhir_calls: list = field(default_factory=list)
@@ -98,6 +99,8 @@ class MockEhr:
             return 404, {}, "{}"
         if authorization.removeprefix("Bearer ") not in self.tokens:
             return 401, {}, json.dumps({"resourceType": "OperationOutcome"})
+        if relative.split("?")[0].split("/")[0] in self.failing:
+            return 500, {}, "{}"
         if relative in self.extra_fhir:
             return 200, {"Content-Type": "application/fhir+json"}, json.dumps(self.extra_fhir[relative])
         status, body = self.store.respond(relative, ISS)
@@ -527,3 +530,20 @@ def test_session_storage_failure_is_a_503_page(tmp_path, monkeypatch):
 def test_a_wrong_method_is_a_405_not_a_500(tmp_path):
     answer = make_app(tmp_path).test_client().post("/app/launch")
     assert answer.status_code == 405
+
+
+@responses.activate
+def test_unreadable_observations_are_unknown_not_absent_on_the_page(tmp_path):
+    ehr = MockEhr(("may-thurner-stent-candidate",), failing=("Observation",))
+    ehr.install(responses.mock)
+    client = make_app(tmp_path).test_client()
+    launch(client, ehr, "may-thurner-stent-candidate")
+
+    page = client.get("/app/")
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "The cards could not be computed: Observation could not be read" in said(page)
+    assert 'class="card"' not in html  # no "nothing open" claim on a record read in part
+    assert axis_states(html)["lesion"] == "unknown"  # the IVUS observation was not read
+    assert "IVUS results could not be read." in said(page)
