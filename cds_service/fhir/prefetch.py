@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import quote
 
 import requests
 
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, FhirError, is_allowed, next_link
+from cds_service.fhir.record import PatientRecord
 from cds_service.protocol.request import HookRequest
-from cds_service.services.base import PatientRecord
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _entries(document: dict) -> list[dict]:
     return [document]
 
 
-def _belongs_to(resource: dict, patient_id: str) -> bool:
+def belongs_to(resource: dict, patient_id: str) -> bool:
     """A resource that names another patient is never used (wrong-patient data)."""
     if resource.get("resourceType") == "Patient":
         return resource.get("id") == patient_id
@@ -201,7 +201,7 @@ class PrefetchResolver:
             for resource in _entries(result.document):
                 if resource.get("resourceType") == "OperationOutcome":
                     continue
-                if not _belongs_to(resource, patient_id):
+                if not belongs_to(resource, patient_id):
                     foreign += 1
                     continue
                 if resource.get("resourceType") == "Patient":

@@ -1,8 +1,8 @@
 """The pathway view: the three axes (DVT, lesion, stent), each with its state and dated evidence.
 
-One entry point, `pathway_view(record, now, settings, value_sets)`: it reads the record and assesses
-it exactly as the hooks do (today `fhir.extract.extract_facts` then `pathway.assessment.assess`), so
-the page can never disagree with the cards. Pure: no Flask, no I/O.
+One entry point, `pathway_view(call)`: it reads the patient-view hook call's record and assesses it
+with the hook pipeline's own steps (`pipeline.extract`, then `pipeline.assess_axes`), so the page can
+never disagree with the cards. Pure: no Flask, no I/O.
 """
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway import axes
-from cds_service.pathway.assessment import Assessment, assess
+from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import (
     ClinicalFacts,
     ImagingKind,
@@ -21,7 +20,8 @@ from cds_service.pathway.facts import (
     VenousStudy,
 )
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.services.base import PatientRecord
+from cds_service.pipeline import assess_axes, extract
+from cds_service.services.base import HookCall
 
 # Imaging that counts as stent surveillance (G:45: ultrasound or CT); IVUS at placement does not.
 SURVEILLANCE_KINDS = (ImagingKind.ILIOCAVAL_DUPLEX, ImagingKind.CT_VENOGRAPHY_PELVIS,
@@ -106,17 +106,16 @@ class PathwayView:
         return next(r for r in self.rows if r.key == key)
 
 
-def pathway_view(record: PatientRecord, now: datetime, settings: PathwaySettings, value_sets: ValueSets) -> PathwayView:
-    from cds_service.fhir.extract import extract_facts  # the hooks' own reader
-
-    facts = extract_facts(record, now, value_sets)
-    a = assess(facts, settings)
+def pathway_view(call: HookCall) -> PathwayView:
+    settings = call.pathway
+    facts = extract(call)
+    a = assess_axes(facts, settings)
     ivus = None
     if a.ivus_stenosis is not None:
         ivus = IvusReading(a.ivus_stenosis.value, settings.ivus_stenosis_threshold_pct,
                            _day(a.ivus_stenosis.evidence.when))
     rows = (_dvt_row(facts, a), _lesion_row(facts, a, settings), _stent_row(facts, a, settings))
-    return PathwayView(now, facts, a, rows, ivus, settings.ivus_stenosis_threshold_pct)
+    return PathwayView(call.now, facts, a, rows, ivus, settings.ivus_stenosis_threshold_pct)
 
 
 def _day(when: datetime | None) -> str:

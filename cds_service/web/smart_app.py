@@ -10,19 +10,14 @@ import hmac
 import logging
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    current_app,
-    redirect,
-    render_template,
-    request,
-)
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, is_allowed
+from cds_service.pipeline import missing_required
 from cds_service.smart import bridge
 from cds_service.smart.discovery import discover
 from cds_service.smart.errors import LaunchError
@@ -32,6 +27,7 @@ from cds_service.smart.sessions import SessionStore
 from cds_service.smart.sizing import stent_sizing
 from cds_service.smart.timeline import layout
 from cds_service.smart.view_model import pathway_view
+from cds_service.web.state import base_url, state
 
 log = logging.getLogger("cds_service.smart_app")
 
@@ -47,28 +43,21 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-blueprint = Blueprint("smart_app", __name__, url_prefix="/app", template_folder="templates")
+smart_app = Blueprint("smart_app", __name__, url_prefix="/app", template_folder="templates")
 
 
-def register_smart_app(app: Flask) -> None:
-    app.register_blueprint(blueprint)
-    app.extensions["smart_app"] = SessionStore(app.extensions["cds"]["store"].engine)
-
-
-def _cds() -> dict:
-    return current_app.extensions["cds"]
+@smart_app.record_once
+def _open_sessions(setup: BlueprintSetupState) -> None:
+    setup.app.extensions["smart_app"] = SessionStore(setup.app.extensions["cds"]["store"].engine)
 
 
 def _settings() -> Settings:
-    return _cds()["settings"]
+    return state()["settings"]
 
 
 def _sessions() -> SessionStore:
-    return current_app.extensions["smart_app"]
-
-
-def _public_base() -> str:
-    return (_settings().public_base_url or request.host_url).rstrip("/")
+    sessions: SessionStore = current_app.extensions["smart_app"]
+    return sessions
 
 
 def _client() -> Client:
@@ -78,7 +67,7 @@ def _client() -> Client:
         raise LaunchError(503, "The pathway app is not registered",
                           "Set CDS_SMART_CLIENT_ID to the client id the EHR issued for this app (docs/smart-app.md).",
                           "no-client-id")
-    return Client(client_id, settings.smart_client_secret, f"{_public_base()}/app/callback")
+    return Client(client_id, settings.smart_client_secret, f"{base_url()}/app/callback")
 
 
 def _page(template: str, status: int = 200, **values) -> Response:
@@ -87,25 +76,25 @@ def _page(template: str, status: int = 200, **values) -> Response:
     return response
 
 
-def _with_cookie(response: Response, secret: str, max_age: int) -> Response:
+def _with_cookie(response: BaseResponse, secret: str, max_age: int) -> BaseResponse:
     response.set_cookie(COOKIE, secret, max_age=max_age, path="/app", secure=True, httponly=True, samesite="Lax")
     return response
 
 
-@blueprint.errorhandler(LaunchError)
+@smart_app.errorhandler(LaunchError)
 def launch_error(error: LaunchError):
     log.warning("smart app launch failed", extra={"reason": error.reason, "status": error.status})
     return _page("app/message.html", error.status, title=error.title, advice=error.advice)
 
 
-@blueprint.errorhandler(SQLAlchemyError)
+@smart_app.errorhandler(SQLAlchemyError)
 def storage_error(error: SQLAlchemyError):
     log.warning("smart app session storage unavailable", extra={"error_type": type(error).__name__})
     return _page("app/message.html", 503, title="The app cannot reach its session storage",
                  advice="Nothing was shown or stored. Retry in a moment; if it persists, tell the CDS service's team.")
 
 
-@blueprint.get("/launch")
+@smart_app.get("/launch")
 def launch():
     iss = request.args.get("iss", "").strip().rstrip("/")
     launch_id = request.args.get("launch", "").strip()
@@ -131,17 +120,17 @@ def launch():
 
 def bridge_session():
     """The pooled HTTP session the hook pipeline uses for FHIR (same adapters, no redirects)."""
-    return _cds()["pipeline"].resolver.session
+    return state()["pipeline"].resolver.session
 
 
-@blueprint.get("/callback")
+@smart_app.get("/callback")
 def callback():
     secret = request.cookies.get(COOKIE)
     pending = _sessions().load(secret)
     if not pending or pending.get("stage") != "pending":
         raise LaunchError.relaunch(400, "This sign-in is not part of a launch, or it took too long", "no-pending-session")
-    state = request.args.get("state", "")
-    if not hmac.compare_digest(state.encode(), str(pending["state"]).encode()):
+    returned_state = request.args.get("state", "")
+    if not hmac.compare_digest(returned_state.encode(), str(pending["state"]).encode()):
         _sessions().delete(secret)
         raise LaunchError.relaunch(400, "The sign-in answer does not match this launch (state)", "state-mismatch")
     if request.args.get("error"):
@@ -158,10 +147,10 @@ def callback():
                "patient": grant.patient, "scope": grant.scope, "app_context": grant.app_context}
     ttl = min(grant.expires_in, MAX_SESSION)
     log.info("smart app launched")
-    return _with_cookie(redirect(f"{_public_base()}/app/", code=302), _sessions().create(session, ttl), ttl)
+    return _with_cookie(redirect(f"{base_url()}/app/", code=302), _sessions().create(session, ttl), ttl)
 
 
-@blueprint.get("/signout")
+@smart_app.get("/signout")
 def signout():
     _sessions().delete(request.cookies.get(COOKIE))
     response = _page("app/message.html", title="Signed out", advice="The app's session is closed.", how_to=True)
@@ -169,7 +158,7 @@ def signout():
     return response
 
 
-@blueprint.get("/")
+@smart_app.get("/")
 def pathway_page():
     session = _sessions().load(request.cookies.get(COOKIE))
     if not session or session.get("stage") != "authorized":
@@ -180,7 +169,7 @@ def pathway_page():
 
 
 def _pathway_values(session: dict) -> dict:
-    cds = _cds()
+    cds = state()
     pipeline, settings = cds["pipeline"], cds["settings"]
     if not is_allowed(session["iss"], settings.fhir_allowlist):  # the allowlist may have changed since
         raise LaunchError.relaunch(400, "This FHIR server is no longer allowed", "iss-not-allowed")
@@ -188,24 +177,24 @@ def _pathway_values(session: dict) -> dict:
     if service is None:
         raise LaunchError(503, "The patient-view service is not deployed", "The app needs it to read the pathway.",
                           "no-patient-view")
-    patient_id, token = session["patient"], session["access_token"]
-    record = bridge.read_record(pipeline, service, session["iss"], token, patient_id, session.get("scope", ""))
+    fhir_request = bridge.hook_request(session["iss"], session["access_token"], session["patient"],
+                                       session.get("scope", ""))
+    record = bridge.read_record(pipeline, service, fhir_request)
     if record.patient is None:
         raise LaunchError.relaunch(502, "The patient's record could not be read from the EHR", "patient-unreadable")
-    view = pathway_view(record, pipeline.now(), pipeline.pathway, pipeline.value_sets)
+    call = bridge.view_call(pipeline, service, fhir_request, record, base_url())
+    view = pathway_view(call)
     rule_id, draft_id = parse_app_context(session.get("app_context", ""))
     order, note = (None, "")
     if draft_id:
-        order, note = bridge.read_draft_stent_order(pipeline, session["iss"], token, patient_id, draft_id, record)
-    base = _public_base()
-    cards = bridge.open_cards(pipeline, service, record, patient_id, lambda rule: f"{base}/rules/{rule}")
+        order, note = bridge.read_draft_stent_order(pipeline, call, fhir_request, draft_id)
     return {
         "patient": _patient_summary(record.patient),
         "view": view,
         "timeline": layout(view.rows, view.now, view.threshold_pct),
         "sizing": stent_sizing(view.assessment, pipeline.pathway, order, note),
-        "cards": cards,
-        "missing": bridge.missing_required(service, record),
+        "cards": bridge.open_cards(pipeline, service, call),
+        "missing": missing_required(service, record),
         "notes": record.notes,
         "launched_from": rule_id,
         "server": urlsplit(session["iss"]).netloc,

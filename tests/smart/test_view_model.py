@@ -4,7 +4,8 @@ from dataclasses import replace
 from cds_service.fhir.valuesets import load_value_sets
 from cds_service.fixtures import all_fixtures
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.services.base import PatientRecord
+from cds_service.fhir.record import PatientRecord
+from cds_service.services.base import HookCall
 from cds_service.smart.timeline import layout
 from cds_service.smart.view_model import pathway_view
 
@@ -17,7 +18,11 @@ def view_of(fixture_id: str, settings: PathwaySettings | None = None):
     record = PatientRecord(patient=fixture.patient)
     for resource in fixture.record():
         record.resources.setdefault(resource["resourceType"], []).append(resource)
-    return pathway_view(record, fixture.now, settings or PathwaySettings(), VALUE_SETS)
+    call = HookCall(service_id="iliac-vein-patient-view", hook="patient-view", hook_instance="view-model-test",
+                    context={"patientId": fixture.patient_id}, record=record, now=fixture.now,
+                    rule_url=lambda rule_id: f"https://cds.test/rules/{rule_id}", value_sets=VALUE_SETS,
+                    pathway=settings or PathwaySettings())
+    return pathway_view(call)
 
 
 def test_stent_candidate_axes_and_deciding_evidence():
