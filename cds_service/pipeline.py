@@ -121,6 +121,7 @@ class HookPipeline:
             record=record,
             now=self.now(),
             rule_url=lambda rule_id: f"{base_url}/rules/{rule_id}",
+            public_base_url=base_url,
             value_sets=self.value_sets,
             pathway=self.pathway,
             draft_orders=request.draft_order_resources,
