@@ -11,10 +11,11 @@ import pytest
 import responses
 
 from cds_service.app import create_app
-from cds_service.fixtures import all_fixtures
+from cds_service.fixtures import all_fixtures, build_request
 
 BASE = "http://localhost"
-FIXTURE = next(f for f in all_fixtures() if f.id == "may-thurner-stent-candidate")
+FIXTURES = {f.id: f for f in all_fixtures()}
+FIXTURE = FIXTURES["may-thurner-stent-candidate"]
 SMART_PATHS = [
     ("GET", "/fixtures-fhir/.well-known/smart-configuration"),
     ("POST", "/fixtures-fhir/_services/smart/Launch"),
@@ -113,8 +114,9 @@ def test_authorize_refuses_a_foreign_redirect_and_a_forged_launch(client):
     assert bad_code.status_code == 400 and bad_code.get_json()["error"] == "invalid_grant"
 
 
-def test_the_whole_dev_launch_opens_the_pathway_page(app, client):
-    """What the sandbox does with a card's smart link, end to end inside the service."""
+def _open_the_app(client, launch_url: str, patient_id: str, app_context: str) -> str:
+    """What the CDS Hooks sandbox does with a card's smart link, end to end inside the service: the
+    launch API, /app/launch, the authorization, the callback; the pathway page's HTML."""
 
     def into_the_app(request):
         path = request.url.split(BASE, 1)[1]
@@ -124,15 +126,49 @@ def test_the_whole_dev_launch_opens_the_pathway_page(app, client):
             answer = client.get(path, headers={"Authorization": request.headers.get("Authorization", "")})
         return answer.status_code, {"Content-Type": answer.content_type}, answer.get_data()
 
+    body = {"launchUrl": launch_url, "parameters": {"patient": patient_id, "appContext": app_context}}
+    launch = client.post("/fixtures-fhir/_services/smart/Launch", json=body).get_json()["launch_id"]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in (responses.GET, responses.POST):
             mock.add_callback(method, re.compile(re.escape(BASE) + r"/fixtures-fhir/.*"), callback=into_the_app)
-        launch = _launch_id(client, "NIVL-STENT-CANDIDATE")
-        step = client.get("/app/launch", query_string={"iss": f"{BASE}/fixtures-fhir", "launch": launch})
+        step = client.get(launch_url, query_string={"iss": f"{BASE}/fixtures-fhir", "launch": launch})
         for _ in range(3):  # launch -> authorize -> callback -> page
             assert step.status_code == 302, step.get_data(as_text=True)
             step = client.get(step.headers["Location"])
     assert step.status_code == 200
-    page = step.get_data(as_text=True)
+    return step.get_data(as_text=True)
+
+
+def test_the_whole_dev_launch_opens_the_pathway_page(client):
+    page = _open_the_app(client, f"{BASE}/app/launch", FIXTURE.patient_id, "NIVL-STENT-CANDIDATE")
     assert 'id="pathway-timeline"' in page and 'data-state="nivl-confirmed"' in page
     assert 'data-rule="NIVL-STENT-CANDIDATE"' in page
+
+
+def _card_link(client, fixture, rule_id: str) -> dict:
+    """The smart link of `rule_id`'s card in the hook's answer for `fixture` (as the sandbox gets it)."""
+    entry = next(e for e in client.get("/cds-services").get_json()["services"] if e["hook"] == fixture.hook)
+    cards = client.post(f"/cds-services/{entry['id']}", json=build_request(fixture, entry)).get_json()["cards"]
+    [card] = [c for c in cards if c["source"]["topic"]["code"] == rule_id]
+    [link] = card["links"]
+    return link
+
+
+@pytest.mark.parametrize("fixture_id,rule_id,state", [
+    ("may-thurner-stent-candidate", "NIVL-STENT-CANDIDATE", "nivl-confirmed"),
+    ("order-sign-stent-50mm-devicerequest", "STENT-LENGTH", None),
+])
+def test_a_cards_smart_link_opens_the_app_in_dev_mode(settings, fixture_id, rule_id, state):
+    fixture = FIXTURES[fixture_id]
+    client = create_app(settings.with_(dev_mode=True, fhir_allowlist=(BASE,), fhir_open_servers=(BASE,),
+                                       public_base_url=BASE, clock=lambda: fixture.now)).test_client()
+    link = _card_link(client, fixture, rule_id)
+    assert link["type"] == "smart" and link["url"] == f"{BASE}/app/launch"
+
+    page = _open_the_app(client, link["url"], fixture.patient_id, link["appContext"])
+    assert 'id="pathway-timeline"' in page and f"opened from {rule_id}" in page
+    if state:
+        assert f'data-state="{state}"' in page
+    if fixture.hook != "patient-view":  # the draft order is named, and the fixture server has no unsigned draft
+        assert link["appContext"] == f"{rule_id};DeviceRequest/{fixture.draft_orders[0]['id']}"
+        assert "The draft order could not be read from the FHIR server (it may not be saved yet)." in page
