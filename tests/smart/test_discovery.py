@@ -21,7 +21,8 @@ def test_well_known_first():
         "authorization_endpoint": "https://a.test/auth", "token_endpoint": "https://a.test/token",
         "capabilities": ["permission-v2"]})
     endpoints = discover(client(), ALLOW)
-    assert (endpoints.authorize_url, endpoints.token_url, endpoints.smart_v2) == ("https://a.test/auth", "https://a.test/token", True)
+    assert (endpoints.authorize_url, endpoints.token_url, endpoints.smart_v2) == (
+        "https://a.test/auth", "https://a.test/token", True)
     assert endpoints.scope(ehr_launch=True) == "launch openid fhirUser patient/*.rs"
     assert len(responses.calls) == 1
 

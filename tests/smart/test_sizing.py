@@ -38,7 +38,10 @@ def test_no_panel_without_a_readable_reference():
 
 def test_draft_order_checks_at_the_bounds():
     s = PathwaySettings()
-    meets = lambda d, l: [c.meets for c in stent_sizing(_Assessment(14.0), s, _order(d, l)).order.checks]
+
+    def meets(diameter: float, length: float) -> list[bool]:
+        return [c.meets for c in stent_sizing(_Assessment(14.0), s, _order(diameter, length)).order.checks]
+
     assert meets(15, 60) == [True, True]
     assert meets(18, 59.9) == [True, False]
     assert meets(14.9, 90) == [False, True]

@@ -1,10 +1,10 @@
 """The pathway view reads a fixture's record as the hooks do; axis marks and the IVUS threshold by value."""
 from dataclasses import replace
 
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import load_value_sets
 from cds_service.fixtures import all_fixtures
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.fhir.record import PatientRecord
 from cds_service.services.base import HookCall
 from cds_service.smart.timeline import layout
 from cds_service.smart.view_model import pathway_view
