@@ -26,10 +26,12 @@ from cds_service.store.card_log import CardLog
 from cds_service.store.repository import Store, make_engine
 from cds_service.web.errors import register_error_handlers
 from cds_service.web.fixtures_fhir import fixtures_fhir
+from cds_service.web.fixtures_smart import fixtures_smart
 from cds_service.web.hooks import hooks
 from cds_service.web.lifecycle import finish_request, start_request
 from cds_service.web.ops import ops
 from cds_service.web.rule_pages import rule_pages
+from cds_service.web.smart_app import smart_app
 from cds_service.web.state import CdsState
 
 log = logging.getLogger("cds_service.app")
@@ -51,10 +53,11 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     app.before_request(start_request)
     app.after_request(finish_request)
     register_error_handlers(app)
-    for blueprint in (hooks, ops, rule_pages):
+    for blueprint in (hooks, ops, rule_pages, smart_app):
         app.register_blueprint(blueprint)
-    if settings.dev_mode:
+    if settings.dev_mode:  # the fixture FHIR server and its SMART authorization server: never without --dev
         app.register_blueprint(fixtures_fhir)
+        app.register_blueprint(fixtures_smart)
     return app
 
 

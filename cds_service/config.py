@@ -56,6 +56,10 @@ class Settings:
     # Tests and demos only: a fixed "now" for the pathway (ISO 8601). Never set in production.
     fixed_now: str = ""
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
+    # The SMART on FHIR pathway app (docs/smart-app.md): its client id at the EHR's authorization server,
+    # and a secret only for a confidential client (client_secret_basic). Never printed.
+    smart_client_id: str = ""
+    smart_client_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -81,6 +85,8 @@ class Settings:
         text("CDS_PATIENT_HASH_SALT", "patient_hash_salt")
         text("CDS_LOG_LEVEL", "log_level")
         text("CDS_FIXED_NOW", "fixed_now")
+        text("CDS_SMART_CLIENT_ID", "smart_client_id")
+        text("CDS_SMART_CLIENT_SECRET", "smart_client_secret")
         for name, attr in (
             ("CDS_FHIR_ALLOWLIST", "fhir_allowlist"),
             ("CDS_FHIR_OPEN_SERVERS", "fhir_open_servers"),

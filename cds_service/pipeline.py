@@ -50,6 +50,12 @@ def assess_axes(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
     return assess(facts, settings)
 
 
+def missing_required(service: ServiceDefinition, record: PatientRecord) -> list[str]:
+    """The resource types the hook cannot answer without (412) that could not be read."""
+    types = [resource_type_of(service.prefetch[key]) for key in service.required_keys]
+    return [resource_type for resource_type in types if resource_type in record.unreadable]
+
+
 class HookPipeline:
     def __init__(
         self,
@@ -94,15 +100,17 @@ class HookPipeline:
 
     def prefetch(self, service: ServiceDefinition, request: HookRequest) -> PatientRecord:
         """FHIR: the prefetch as sent, the missing keys fetched; DataUnavailable (412) without what the hook needs."""
-        record = self.resolver.resolve(request, service.prefetch)
-        for key in service.required_keys:
-            resource_type = resource_type_of(service.prefetch[key])
-            if resource_type in record.unreadable:
-                raise DataUnavailable(
-                    f"The {resource_type} data this hook needs could not be obtained from the prefetch "
-                    "or the FHIR server."
-                )
+        record = self.read_record(service, request)
+        missing = missing_required(service, record)
+        if missing:
+            raise DataUnavailable(
+                f"The {missing[0]} data this hook needs could not be obtained from the prefetch or the FHIR server."
+            )
         return record
+
+    def read_record(self, service: ServiceDefinition, request: HookRequest) -> PatientRecord:
+        """The prefetch as sent, the missing keys fetched; what could not be read is named in the record."""
+        return self.resolver.resolve(request, service.prefetch)
 
     def hook_call(self, service: ServiceDefinition, request: HookRequest, record: PatientRecord, base_url: str) -> HookCall:
         return HookCall(
@@ -113,6 +121,7 @@ class HookPipeline:
             record=record,
             now=self.now(),
             rule_url=lambda rule_id: f"{base_url}/rules/{rule_id}",
+            public_base_url=base_url,
             value_sets=self.value_sets,
             pathway=self.pathway,
             draft_orders=request.draft_order_resources,

@@ -82,7 +82,7 @@ def _entries(document: dict) -> list[dict]:
     return [document]
 
 
-def _belongs_to(resource: dict, patient_id: str) -> bool:
+def belongs_to(resource: dict, patient_id: str) -> bool:
     """A resource that names another patient is never used (wrong-patient data)."""
     if resource.get("resourceType") == "Patient":
         return resource.get("id") == patient_id
@@ -201,7 +201,7 @@ class PrefetchResolver:
             for resource in _entries(result.document):
                 if resource.get("resourceType") == "OperationOutcome":
                     continue
-                if not _belongs_to(resource, patient_id):
+                if not belongs_to(resource, patient_id):
                     foreign += 1
                     continue
                 if resource.get("resourceType") == "Patient":

@@ -169,6 +169,8 @@ class Card:
                 raise CardInvariantError("a link needs a label, a url and type absolute | smart")
             if link.app_context and link.type != "smart":
                 raise CardInvariantError("appContext is only for smart links")
+            if link.type == "smart" and not link.url.startswith(("https://", "http://")):
+                raise CardInvariantError("a smart link's url is the app's absolute launch URL")
 
     def to_json(self) -> dict:
         self.check()

@@ -5,7 +5,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
-from cds_service.protocol.cards import OVERRIDE_SYSTEM, RULES_SYSTEM, Card, Coding, Source, Suggestion
+from cds_service.protocol.cards import OVERRIDE_SYSTEM, RULES_SYSTEM, Card, Coding, Link, Source, Suggestion
+from cds_service.smart.links import smart_app_link
 
 SOURCE_LABEL = "Iliac vein pathway CDS"
 
@@ -56,6 +57,7 @@ def make_card(
     rule_url: Callable[[str], str],
     rule_title: str = "",
     suggestions: Sequence[Suggestion] = (),
+    links: Sequence[Link] = (),
 ) -> Card:
     indicator = finding.indicator
     return Card(
@@ -69,12 +71,20 @@ def make_card(
         ),
         suggestions=list(suggestions),
         selection_behavior="at-most-one" if suggestions else "",
+        links=list(links),
         override_reasons=(
             override_reasons(about_an_order=finding.order_ref is not None)
             if indicator in (Indicator.WARNING, Indicator.CRITICAL)
             else []
         ),
     )
+
+
+def app_link(finding: Finding, public_base_url: str) -> Link:
+    """The smart link that opens the pathway app (docs/smart-app.md) from this finding's card, with the
+    appContext `<rule id>[;<draft order id>]`: an order card names its draft order ("DeviceRequest/abc")."""
+    order_ref = finding.order_ref or ""
+    return smart_app_link(public_base_url, finding.rule_id, order_ref if "/" in order_ref else None)
 
 
 def shorten(text: str, limit: int = 139) -> str:

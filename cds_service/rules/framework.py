@@ -27,7 +27,7 @@ from cds_service.pathway.findings import Finding
 from cds_service.pathway.guideline import guideline_text
 from cds_service.pathway.settings import PathwaySettings, threshold_of
 from cds_service.protocol.cards import Card, Suggestion
-from cds_service.rules.cards import detail_markdown, make_card, shorten
+from cds_service.rules.cards import app_link, detail_markdown, make_card, shorten
 from cds_service.rules.suggested_orders import suggestion
 
 PATIENT_VIEW: tuple[str, ...] = ("patient-view",)
@@ -78,6 +78,8 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     # Order hooks: whether the rule could concern this order as far as the record tells (its scope gate),
     # `(order, OrderContext) -> bool`; the DATA-UNAVAILABLE card lists the rules that could but did not run.
     could_concern: Callable[..., bool] | None = None
+    # Its card carries the smart link that opens the pathway app (docs/smart-app.md) next to the rule page.
+    opens_app: bool = False
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.uses if threshold_of(name) is None]
@@ -128,12 +130,16 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         rule_url: Callable[[str], str],
         ctx: SuggestContext,
         evidence: Sequence[Any] | None = None,
+        public_base_url: str = "",
     ) -> Card:
-        """The card: summary and reasoning from `render`, the facts used, the guideline lines, suggestions."""
+        """The card: summary and reasoning from `render`, the facts used, the guideline lines, suggestions,
+        and, for a rule that `opens_app`, the smart link to the app at `public_base_url` (none without one)."""
         summary, reasoning = self.render(finding, settings)
         used = finding.evidence if evidence is None else evidence
         detail = detail_markdown(reasoning, used, guideline_text(self.guideline))
-        return make_card(finding, shorten(summary), detail, rule_url, self.title_for(settings), self.suggest(finding, ctx))
+        links = [app_link(finding, public_base_url)] if self.opens_app and public_base_url else []
+        return make_card(finding, shorten(summary), detail, rule_url, self.title_for(settings),
+                         self.suggest(finding, ctx), links)
 
     def __repr__(self) -> str:
         return f"Rule({self.rule_id})"

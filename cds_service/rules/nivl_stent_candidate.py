@@ -122,4 +122,5 @@ RULE = Rule(
     evidence=f"stents < {STUDY_CUTOFF_MM} mm: {MIGRATIONS_PCT} % of migrations, {MORTALITY_PCT} % mortality",
     evaluate=evaluate,
     render=render,
+    opens_app=True,
 )

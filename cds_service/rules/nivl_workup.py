@@ -78,4 +78,5 @@ RULE = Rule(
     evidence="85 % of pregnancy-related cases are left-sided",
     evaluate=evaluate,
     render=render,
+    opens_app=True,
 )

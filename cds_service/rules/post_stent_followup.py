@@ -110,4 +110,5 @@ RULE = Rule(
     uses=("stent_followup_schedule_days", "stent_followup_yearly_days"),
     evaluate=evaluate,
     render=render,
+    opens_app=True,
 )

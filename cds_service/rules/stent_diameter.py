@@ -103,4 +103,5 @@ RULE = Rule(
     suggest=order_suggestions,
     order_kinds=STENT,
     could_concern=stent_could_concern,
+    opens_app=True,
 )

@@ -97,4 +97,5 @@ RULE = Rule(
     order_kinds=STENT,
     order_only=True,
     could_concern=stent_could_concern,
+    opens_app=True,
 )

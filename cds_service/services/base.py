@@ -48,6 +48,7 @@ class HookCall:
     pathway: PathwaySettings = field(default_factory=PathwaySettings)
     draft_orders: list[dict] = field(default_factory=list)  # resources of context.draftOrders
     selections: list[str] = field(default_factory=list)  # order-select: "Type/id"
+    public_base_url: str = ""  # this service's public URL: a card's smart link opens the app under it
     subjects: Any = None  # what `select` picked for the rules to look at (order hooks: the draft orders)
 
     @property

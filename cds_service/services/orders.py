@@ -84,9 +84,11 @@ class OrderRunner:
         for f in fired:
             order_ref = f.finding.order_ref
             if order_ref is None:  # a card about the service, not an order
-                ranked.append((f.rule.card(f.finding, call.pathway, call.rule_url, ctx), len(ORDER_RULES) * 1000))
+                card = f.rule.card(f.finding, call.pathway, call.rule_url, ctx, public_base_url=call.public_base_url)
+                ranked.append((card, len(ORDER_RULES) * 1000))
                 continue
             evidence = card_evidence(f.finding, by_ref[order_ref])
-            card = f.rule.card(f.finding, call.pathway, call.rule_url, ctx, evidence=evidence)
+            card = f.rule.card(f.finding, call.pathway, call.rule_url, ctx, evidence=evidence,
+                               public_base_url=call.public_base_url)
             ranked.append((card, rank[f.rule] * 1000 + position[order_ref]))
         return by_urgency(ranked)

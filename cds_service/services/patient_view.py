@@ -31,11 +31,13 @@ def evaluate(facts: ClinicalFacts, assessment: Assessment, settings: PathwaySett
     return fired
 
 
-def render(fired: Sequence[Fired], patient_id: str, rule_url: Callable[[str], str], settings: PathwaySettings) -> list[Card]:
+def render(fired: Sequence[Fired], patient_id: str, rule_url: Callable[[str], str], settings: PathwaySettings,
+           public_base_url: str = "") -> list[Card]:
     """Each finding's card (suggestions for this patient), critical first, then in pathway order."""
     ctx = SuggestContext(patient_id)
     position = {rule: index for index, rule in enumerate(rules_for(HOOK))}
-    cards = [(f.rule.card(f.finding, settings, rule_url, ctx), position[f.rule]) for f in fired]
+    cards = [(f.rule.card(f.finding, settings, rule_url, ctx, public_base_url=public_base_url), position[f.rule])
+             for f in fired]
     return by_urgency(cards)
 
 
@@ -47,7 +49,7 @@ class PatientViewRunner:
         return evaluate(facts, assessment, call.pathway)
 
     def render(self, call: HookCall, fired: Sequence[Fired]) -> list[Card]:
-        return render(fired, call.patient_id, call.rule_url, call.pathway)
+        return render(fired, call.patient_id, call.rule_url, call.pathway, call.public_base_url)
 
 
 SERVICE = ServiceDefinition(

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
 from cds_service.fixtures import FixtureStore, all_fixtures
+from cds_service.smart.dev_server import security_extension
 
 FHIR_JSON = "application/fhir+json"
 SEARCHABLE = (
@@ -30,6 +31,7 @@ def capability_statement(base: str) -> dict:
         "implementation": {"description": "Iliac vein CDS fixture patients (read-only, dev mode)", "url": base},
         "rest": [{
             "mode": "server",
+            "security": security_extension(base),
             "resource": [
                 {"type": t, "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "searchParam": [{"name": "patient", "type": "reference"}, {"name": "_id", "type": "token"}]}
@@ -39,7 +41,8 @@ def capability_statement(base: str) -> dict:
     }
 
 
-fixtures_fhir = Blueprint("fixtures_fhir", __name__, url_prefix="/fixtures-fhir")
+FIXTURES_PREFIX = "/fixtures-fhir"
+fixtures_fhir = Blueprint("fixtures_fhir", __name__, url_prefix=FIXTURES_PREFIX)
 
 
 @fixtures_fhir.record_once
@@ -52,8 +55,8 @@ def _store() -> FixtureStore:
     return store
 
 
-def _base() -> str:
-    return request.host_url.rstrip("/") + "/fixtures-fhir"
+def fixtures_base() -> str:
+    return request.host_url.rstrip("/") + FIXTURES_PREFIX
 
 
 def _answer(status: int, body: dict) -> Response:
@@ -65,7 +68,7 @@ def _answer(status: int, body: dict) -> Response:
 
 @fixtures_fhir.get("/metadata")
 def metadata() -> Response:
-    return _answer(200, capability_statement(_base()))
+    return _answer(200, capability_statement(fixtures_base()))
 
 
 @fixtures_fhir.get("/<resource_type>/<resource_id>")
@@ -76,10 +79,10 @@ def read(resource_type: str, resource_id: str) -> Response:
 @fixtures_fhir.get("/<resource_type>")
 def search(resource_type: str) -> Response:
     query = urlencode(list(request.args.items(multi=True)))
-    return _answer(*_store().respond(f"{resource_type}?{query}", _base()))
+    return _answer(*_store().respond(f"{resource_type}?{query}", fixtures_base()))
 
 
 @fixtures_fhir.post("/<resource_type>/_search")
 def post_search(resource_type: str) -> Response:
     params = list(request.form.items(multi=True)) + list(request.args.items(multi=True))
-    return _answer(*_store().respond(f"{resource_type}?{urlencode(params)}", _base()))
+    return _answer(*_store().respond(f"{resource_type}?{urlencode(params)}", fixtures_base()))

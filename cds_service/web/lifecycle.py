@@ -14,8 +14,9 @@ from cds_service.web.state import base_url, state
 log = logging.getLogger("cds_service.app")
 
 # Endpoints an EHR never signs a JWT for: probes, metrics scrapes, and pages a clinician opens
-# from a card's source.url in a browser. None of them reveals patient data.
-PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/rules")
+# from a card's source.url in a browser. None of them reveals patient data, except /app: the SMART
+# app, which a browser opens from a card's smart link; its own server-side session protects it.
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/rules", "/app")
 
 
 def is_public(path: str) -> bool:
