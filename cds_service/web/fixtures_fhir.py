@@ -5,12 +5,14 @@ With it, the CDS Hooks sandbox (or curl) can be pointed at
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, request
 
 from cds_service.fixtures import FixtureStore, all_fixtures
 
+log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 SEARCHABLE = (
     "Patient", "Condition", "Observation", "ImagingStudy", "DiagnosticReport", "Procedure",
@@ -40,6 +42,8 @@ def capability_statement(base: str) -> dict:
 
 def register_fixtures_fhir(app: Flask) -> None:
     store = FixtureStore(all_fixtures())
+    if not store.resources("Patient"):
+        log.warning("dev mode: NO FIXTURE PATIENTS FOUND: /fixtures-fhir answers 404", extra={"reason": "no-fixtures"})
 
     def base() -> str:
         return request.host_url.rstrip("/") + "/fixtures-fhir"
