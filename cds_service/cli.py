@@ -139,10 +139,12 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     # Multi-process metrics must be configured before prometheus_client is imported (by the app).
     metrics_folder = _metrics_folder()
+    master = os.getpid()
     try:
         return _run_gunicorn(args, host, settings)
     finally:
-        if metrics_folder:
+        # Workers are forks that leave through here too: only the master removes the folder.
+        if metrics_folder and os.getpid() == master:
             shutil.rmtree(metrics_folder, ignore_errors=True)
 
 
