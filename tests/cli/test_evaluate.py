@@ -52,3 +52,14 @@ def test_evaluate_reports_unreadable_files_and_invalid_requests(tmp_path, capsys
     bad.write_text(json.dumps({"hook": "patient-view"}))
     assert main(["evaluate", "--hook", "patient-view", str(bad)]) == 1
     assert "OperationOutcome" in capsys.readouterr().err
+
+
+def test_evaluate_warns_when_the_hook_is_not_the_fixtures(capsys):
+    assert main(["evaluate", "--hook", "patient-view", str(STENT_50)]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "order-sign" in err and "patient-view" in err
+
+
+def test_evaluate_says_nothing_when_the_hook_is_the_fixtures(capsys):
+    assert main(["evaluate", "--hook", "order-sign", str(STENT_50)]) == 0
+    assert capsys.readouterr().err == ""
