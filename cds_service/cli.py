@@ -70,6 +70,9 @@ def _warn_no_fixtures() -> None:
     import logging
 
     from cds_service.fixtures import DEFAULT_DIRECTORY
+    from cds_service.logs import configure_logging
+
+    configure_logging(os.environ.get("CDS_LOG_LEVEL", "INFO"))
 
     message = (
         f"NO FIXTURE PATIENTS FOUND (looked in {DEFAULT_DIRECTORY}): /fixtures-fhir will answer 404 "

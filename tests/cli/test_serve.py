@@ -84,6 +84,7 @@ def test_serve_keeps_a_metrics_folder_it_was_given(monkeypatch, tmp_path, no_gun
 
 def test_serve_dev_says_loudly_when_there_are_no_fixtures(monkeypatch, tmp_path, no_gunicorn, capsys, caplog):
     monkeypatch.setattr("cds_service.fixtures.DEFAULT_DIRECTORY", tmp_path)
+    caplog.set_level("WARNING", logger="cds_service.cli")
     assert main(["serve", "--dev", "--port", "1", "--workers", "1"]) == 0
     assert "WARNING: NO FIXTURE PATIENTS FOUND" in capsys.readouterr().err
     assert any("NO FIXTURE PATIENTS FOUND" in r.getMessage() for r in caplog.records)
