@@ -10,7 +10,7 @@ from typing import Callable
 
 from cds_service.config import Settings
 from cds_service.errors import DataUnavailable
-from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of
+from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of, why_unavailable
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.metrics import Metrics
 from cds_service.pathway.settings import PathwaySettings
@@ -58,7 +58,7 @@ class HookPipeline:
             if resource_type in record.unreadable:
                 raise DataUnavailable(
                     f"The {resource_type} data this hook needs could not be obtained from the prefetch "
-                    "or the FHIR server."
+                    f"or the FHIR server: {why_unavailable(record.failures.get(resource_type, ''))}."
                 )
         call = HookCall(
             service_id=service.id,
