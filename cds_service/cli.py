@@ -7,6 +7,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
+from pathlib import Path
 
 LOOPBACK_FHIR = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
@@ -18,7 +19,7 @@ def _memory_bytes() -> int | None:
     """The memory this process may use: the cgroup limit (a container), else the machine's RAM."""
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:
-            value = open(path, encoding="ascii").read().strip()
+            value = Path(path).read_text(encoding="ascii").strip()
         except OSError:
             continue
         if value.isdigit() and int(value) < 1 << 60:  # "max" or a huge number: no limit
