@@ -209,6 +209,17 @@ def _fixture_for(document: dict, hook: str):
         return fixture_from_bundle(bundle)
 
 
+def _evaluated_file(name: str) -> Path:
+    """The file as given; else the bundled fixture of that name, so the examples work outside a clone too."""
+    given = Path(name)
+    if given.exists():
+        return given
+    from cds_service.fixtures import DEFAULT_DIRECTORY
+
+    bundled = DEFAULT_DIRECTORY / (given.name if given.suffix == ".json" else f"{given.name}.json")
+    return bundled if bundled.is_file() else given
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime, timezone
@@ -219,7 +230,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cds_service.services import all_services
 
     try:
-        with open(args.file, encoding="utf-8") as handle:
+        with open(_evaluated_file(args.file), encoding="utf-8") as handle:
             document = json.load(handle)
     except (OSError, ValueError) as error:
         print(f"cannot read {args.file}: {error}", file=sys.stderr)
@@ -365,7 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--hook", required=True, choices=["patient-view", "order-select", "order-sign"])
     evaluate.add_argument("--json", action="store_true", help="print the CDS Hooks response as JSON")
     evaluate.add_argument("--now", help="evaluate as of this ISO 8601 instant (default: now, or the fixture's)")
-    evaluate.add_argument("file")
+    evaluate.add_argument(
+        "file", help="a JSON file, or the name of a bundled fixture (e.g. left-leg-swelling-no-imaging)"
+    )
     evaluate.set_defaults(run=_evaluate)
 
     report = _add_command(

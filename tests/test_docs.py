@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -132,3 +133,16 @@ def test_ci_runs_the_readme_test_command_exactly():
 ])
 def test_documented(document, needle):
     assert needle in (REPO / document).read_text()
+
+
+def test_ci_removes_its_postgresql_data_folder_on_exit(tmp_path):
+    """The EXIT trap of .ci/run, run on its own: it stops the server and removes the data folder."""
+    ci = (REPO / ".ci" / "run").read_text()
+    assert re.search(r"^\s*trap stop_postgres EXIT$", ci, re.MULTILINE)
+    function = re.search(r"^(\s*stop_postgres\(\) \{\n.*?\n\s*\})$", ci, re.MULTILINE | re.DOTALL)
+    assert function, ".ci/run defines stop_postgres"
+    data = tmp_path / "cds-ci-pg.test"
+    (data / "base").mkdir(parents=True)
+    script = f'as_postgres() {{ "$@"; }}\n{function.group(1)}\nPG_BIN=/nonexistent PGDATA="{data}" stop_postgres\n'
+    subprocess.run(["bash", "-c", script], check=True, timeout=30)
+    assert not data.exists()

@@ -1,5 +1,7 @@
 """A non-editable install, run from an empty folder, serves the fixtures and answers the README's example.
 
+`evaluate` and `load-fixtures` find the bundled fixtures there too.
+
 Builds a wheel from exactly the files the Docker image gets, installs it (no dependencies)
 into a fresh virtual environment that borrows this environment's installed dependencies,
 and runs `cds-service serve --dev` there on a free loopback port, without PYTHONPATH and far
@@ -81,6 +83,21 @@ def test_the_installed_package_is_the_wheel_with_its_fixtures(venv, tmp_path):
     assert int(count) == len(list((REPO / "fhir_fixtures").glob("*.json")))
     version = run([str(venv / "bin" / "cds-service"), "--version"], cwd=tmp_path, env=clean_env(tmp_path, tmp_path))
     assert version.stdout.strip() == "cds-service 0.1.0"
+
+
+def test_evaluate_and_load_fixtures_find_the_bundled_fixtures(venv, tmp_path):
+    env = clean_env(tmp_path, tmp_path)
+    command = str(venv / "bin" / "cds-service")
+    evaluate = run([command, "evaluate", "--hook", "patient-view", "fhir_fixtures/left-leg-swelling-no-imaging.json"],
+                   cwd=tmp_path, env=env)
+    assert "DVT-DUPLEX" in evaluate.stdout
+    # A closed port: every post fails at once, but the command has found and read every fixture.
+    closed = f"http://127.0.0.1:{free_port()}/fhir"
+    load = subprocess.run([command, "load-fixtures", "--fhir-server", closed], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    count = len(list((REPO / "fhir_fixtures").glob("*.json")))
+    assert load.returncode == 1 and "no fixture files found" not in load.stderr
+    assert f"[{count}/{count}]" in load.stderr and f"loaded 0 of {count} fixtures" in load.stderr
 
 
 def test_serve_dev_from_an_empty_folder_answers_the_readme_example(venv, tmp_path):
