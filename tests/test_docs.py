@@ -47,7 +47,8 @@ def sh_blocks(text: str) -> list[str]:
 
 def test_the_evaluate_examples_print_what_evaluate_prints(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
-    examples = {c: out for c, out in console_blocks(SANDBOX_DOC.read_text()).items() if c.startswith("cds-service evaluate")}
+    blocks = console_blocks(SANDBOX_DOC.read_text())
+    examples = {command: out for command, out in blocks.items() if command.startswith("cds-service evaluate")}
     assert len(examples) >= 3
     for command, shown in examples.items():
         assert main(command.split()[1:]) == 0
