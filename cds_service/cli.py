@@ -74,7 +74,6 @@ def _warn_no_fixtures() -> None:
     from cds_service.logs import configure_logging
 
     configure_logging(os.environ.get("CDS_LOG_LEVEL", "INFO"))
-
     message = (
         f"NO FIXTURE PATIENTS FOUND (looked in {DEFAULT_DIRECTORY}): /fixtures-fhir will answer 404 "
         "and hook calls that name it 412. Reinstall the package (pip install .) or run from a clone."
