@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from packaging_helpers import REPO, copy_image_files
+from distribution_helpers import REPO, copy_image_files
 
 pytestmark = pytest.mark.slow
 
