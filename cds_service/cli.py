@@ -30,6 +30,21 @@ def _memory_bytes() -> int | None:
         return None
 
 
+def _cores() -> int:
+    """The CPUs this process may use: its CPU affinity, capped by a container's CPU quota (cgroup v2 cpu.max)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()[:2]
+    except (OSError, ValueError):
+        return cores
+    if quota.isdigit() and period.isdigit() and int(period) > 0:
+        cores = min(cores, max(1, -(-int(quota) // int(period))))  # a quota of 1.5 CPUs counts as 2
+    return cores
+
+
 def default_workers() -> int:
     """CDS_WORKERS if set, else 2 x cores + 1 (gunicorn's advice), capped by memory at 256 MiB a worker."""
     configured = os.environ.get("CDS_WORKERS", "").strip()
@@ -37,7 +52,7 @@ def default_workers() -> int:
         if not configured.isdigit() or int(configured) < 1:
             raise ValueError(f"CDS_WORKERS must be a positive whole number, not {configured!r}")
         return int(configured)
-    by_cores = 2 * (os.cpu_count() or 1) + 1
+    by_cores = 2 * _cores() + 1
     memory = _memory_bytes()
     by_memory = max(1, memory // WORKER_MEMORY_BYTES) if memory else by_cores
     return max(1, min(by_cores, by_memory))

@@ -112,10 +112,25 @@ def test_default_workers_is_two_per_core_plus_one_capped_by_memory(monkeypatch):
     import cds_service.cli as cli
 
     monkeypatch.delenv("CDS_WORKERS", raising=False)
-    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cli, "_cores", lambda: 2)
     monkeypatch.setattr(cli, "_memory_bytes", lambda: 64 * 1024**3)
     assert cli.default_workers() == 5
     monkeypatch.setattr(cli, "_memory_bytes", lambda: 768 * 1024**2)
     assert cli.default_workers() == 3
     monkeypatch.setattr(cli, "_memory_bytes", lambda: 100 * 1024**2)
     assert cli.default_workers() == 1
+
+
+def test_cores_follow_the_cpu_quota_of_a_container(monkeypatch, tmp_path):
+    import cds_service.cli as cli
+
+    cpu_max = tmp_path / "cpu.max"
+    real_path = cli.Path
+    monkeypatch.setattr(cli, "Path", lambda p: cpu_max if p == "/sys/fs/cgroup/cpu.max" else real_path(p))
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
+    cpu_max.write_text("150000 100000\n")
+    assert cli._cores() == 2
+    cpu_max.write_text("max 100000\n")
+    assert cli._cores() == 8
+    cpu_max.unlink()
+    assert cli._cores() == 8
