@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.helpers.hooks import REPO
 
 
 def run_store_tests(**env_changes) -> str:

@@ -16,7 +16,7 @@ from cds_service.cli import main
 from cds_service.fixture_loader import transaction_for
 from cds_service.fixtures import DEFAULT_DIRECTORY, build_request, fixture_paths, load_fixture
 from cds_service.services import all_services
-from tests.conftest import REPO
+from tests.helpers.hooks import REPO
 
 SANDBOX_DOC = REPO / "docs" / "sandbox-testing.md"
 SESSION_PATIENT = "malignant-iliac-mass-with-acute-dvt"
@@ -120,10 +120,21 @@ def test_the_readme_has_two_set_up_commands_that_use_a_virtual_environment():
     assert "'.[test]'" in test and test.endswith(".venv/bin/python -m pytest")
 
 
-def test_ci_runs_the_readme_test_command_exactly():
+def ci_commands() -> list[str]:
     ci = (REPO / ".ci" / "run").read_text()
-    commands = [line for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    assert readme_commands()[1] in commands
+    return [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    assert readme_commands()[1] in ci_commands()
+
+
+def test_ci_runs_ruff_and_mypy_from_the_venv_after_the_readme_test_command_and_fails_with_them():
+    commands = ci_commands()
+    after = commands[commands.index(readme_commands()[1]) + 1:]
+    assert ".venv/bin/ruff check cds_service" in after
+    assert ".venv/bin/mypy cds_service" in after
+    assert "set -euo pipefail" in commands  # a failing check ends the script with its status
 
 
 @pytest.mark.parametrize("document, needle", [

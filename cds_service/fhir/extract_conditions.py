@@ -19,10 +19,10 @@ from cds_service.fhir.extract_context import ExtractionContext
 from cds_service.fhir.fhir_json import (
     body_site_codings,
     codings,
-    concept_list,
     has_whole_word,
     label,
     note_texts,
+    objects,
     reference_of,
     side_of,
     texts,
@@ -112,7 +112,7 @@ class ConditionReading:
 
     def words(self) -> list[str]:
         """Where a context word may appear: the code's and the body sites' texts and displays, the notes."""
-        site_texts = [t for site in concept_list(self.resource.get("bodySite")) for t in texts(site)]
+        site_texts = [t for site in objects(self.resource.get("bodySite")) for t in texts(site)]
         return texts(self.resource.get("code")) + site_texts + note_texts(self.resource)
 
 

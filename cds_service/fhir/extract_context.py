@@ -1,14 +1,14 @@
 """What every extractor needs for one record: the raw resources, the value sets, the validator."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 from cds_service.fhir.fhir_json import Validator, codings, label, reference_of
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Evidence
-from cds_service.services.base import PatientRecord
 
 
 @dataclass

@@ -13,6 +13,7 @@ characterizes a mass; every nature that counts is listed in `facts.mass_natures`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from cds_service.fhir.dates import first_date, period_start
 from cds_service.fhir.extract_conditions import LYMPH_NODE_NATURE_SET, ConditionReading
@@ -26,6 +27,7 @@ from cds_service.pathway.facts import (
     MassNature,
     ResultStatus,
     Verification,
+    newest,
 )
 
 
@@ -145,19 +147,13 @@ def add_masses(masses: list[ConditionReading], candidates: list[NatureCandidate]
 
 
 def _nature_for(mass_ref: str, candidates: list[NatureCandidate], only_mass: bool) -> NatureCandidate | None:
+    """The newest nature linked to this mass; with one mass only, else the newest unlinked one that counts alone."""
     usable = [c for c in candidates if c.characterizes]
     linked = [c for c in usable if mass_ref in c.linked_to]
-    if linked:
-        return _newest(linked)
-    if only_mass:
-        alone = [c for c in usable if c.counts_alone and not c.linked_to]
-        if alone:
-            return _newest(alone)
-    return None
+    if linked or not only_mass:
+        return newest(linked, when=_stated)
+    return newest([c for c in usable if c.counts_alone and not c.linked_to], when=_stated)
 
 
-def _newest(candidates: list[NatureCandidate]) -> NatureCandidate:
-    dated = [c for c in candidates if c.fact.evidence.when is not None]
-    if dated:
-        return max(dated, key=lambda c: c.fact.evidence.when)
-    return candidates[0]
+def _stated(candidate: NatureCandidate) -> datetime | None:
+    return candidate.fact.evidence.when

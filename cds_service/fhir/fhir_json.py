@@ -12,8 +12,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from pydantic import ValidationError
 
@@ -21,6 +21,18 @@ from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Side
 
 log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- tolerant access: untrusted JSON never raises
+
+def as_dict(value: object) -> dict:
+    """An element that must be a JSON object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def string(value: object) -> str:
+    """An element that must be a JSON string; anything else reads as ""."""
+    return value if isinstance(value, str) else ""
 
 
 # ---------------------------------------------------------------- codings and text
@@ -69,9 +81,6 @@ def objects(value: object) -> list[dict]:
     return [value] if isinstance(value, dict) else []
 
 
-concept_list = objects
-
-
 def texts(concept: object) -> list[str]:
     """`text` and every coding `display` of a CodeableConcept: what a name or a word can appear in."""
     if not isinstance(concept, dict):
@@ -116,8 +125,13 @@ def note_texts(resource: dict) -> list[str]:
 # ---------------------------------------------------------------- references
 
 def reference_of(resource: dict) -> str:
-    """"Type/id" of a resource; one without an id still gets a citable reference."""
-    return f"{resource.get('resourceType', 'Resource')}/{resource.get('id') or 'unidentified'}"
+    """"Type/id" of a resource. One without an id (or whose id is not a string) has no reference:
+    it reads as its bare type, which names no resource. A made-up id ("Condition/unidentified")
+    could name a real resource, and an `update` or `delete` suggestion aimed at it would act on
+    that one; a bare type cannot be acted on (`"/" not in ref`) and is still a citable kind."""
+    resource_type = string(resource.get("resourceType")) or "Resource"
+    resource_id = string(resource.get("id"))
+    return f"{resource_type}/{resource_id}" if resource_id else resource_type
 
 
 def reference_target(reference: object) -> str:
@@ -180,7 +194,7 @@ def extension_codings(element: object) -> Iterator[dict]:
 def body_site_codings(body_sites: object) -> list[dict]:
     """Codings of `bodySite` (one CodeableConcept or a list), including those in its extensions."""
     found: list[dict] = []
-    for site in concept_list(body_sites):
+    for site in objects(body_sites):
         found += codings(site)
         found += list(extension_codings(site))
     return found
@@ -208,7 +222,7 @@ class ValidationCache:
 
     def __init__(self, limit: int = 50_000):
         self.limit = limit
-        self._outcomes: OrderedDict[bytes, bool] = OrderedDict()
+        self._outcomes: OrderedDict[bytes, tuple[str, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -219,14 +233,15 @@ class ValidationCache:
             return None
         return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
-    def get(self, key: bytes) -> Outcome | None:
+    def get(self, key: bytes) -> tuple[str, ...] | None:
+        """The cached outcome (INVALID for "not valid"), or None when this content was never validated."""
         with self._lock:
             outcome = self._outcomes.get(key)
             if outcome is not None:
                 self._outcomes.move_to_end(key)
             return outcome
 
-    def put(self, key: bytes, outcome: Outcome) -> None:
+    def put(self, key: bytes, outcome: tuple[str, ...]) -> None:
         with self._lock:
             self._outcomes[key] = outcome
             if len(self._outcomes) > self.limit:
@@ -273,7 +288,7 @@ class Validator:
             return ()
         except ValidationError as error:
             problems = error.errors()
-            wrappable = {e["loc"][0] for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
+            wrappable = {str(e["loc"][0]) for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
                          and isinstance(resource.get(e["loc"][0]), dict)}
             if wrappable and len(wrappable) == len(problems):
                 repaired = {k: [v] if k in wrappable else v for k, v in resource.items()}

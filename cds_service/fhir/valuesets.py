@@ -14,10 +14,10 @@ are added to the value sets of the same id (never replacing the shipped ones).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -79,7 +79,7 @@ class Store:
 
     def store_feedback(self, service_id: str, entries: list[FeedbackEntry]) -> int:
         """Store every item once; returns how many were new. Raises only on storage failure."""
-        received = datetime.now(timezone.utc)
+        received = datetime.now(UTC)
         new = 0
         for entry in entries:
             row = FeedbackItem(

@@ -5,19 +5,22 @@ here before it is put in.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from html import escape
 from importlib import resources
 from string import Template
 
-from cds_service.pathway.catalogue import RuleInfo
 from cds_service.pathway.guideline import guideline_line
-from cds_service.pathway.settings import SOURCES, PathwaySettings
+from cds_service.pathway.settings import PathwaySettings, threshold_of
+from cds_service.rules.framework import Rule
 
-HOOK_HEADINGS = (("patient-view", "Patient view (hook patient-view)"), ("order", "Orders (hooks order-select and order-sign)"))
+HOOK_HEADINGS = (
+    ("patient-view", "Patient view (hook patient-view)"),
+    ("order", "Orders (hooks order-select and order-sign)"),
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> Template:
     return Template((resources.files("cds_service.web") / "templates" / name).read_text(encoding="utf-8"))
 
@@ -42,12 +45,12 @@ def _setting_value(value: object) -> str:
     return str(value)
 
 
-def _thresholds_html(rule: RuleInfo, settings: PathwaySettings) -> str:
+def _thresholds_html(rule: Rule, settings: PathwaySettings) -> str:
     if not rule.thresholds:
         return '<p class="muted">No configurable threshold: the rule follows the guideline statement as written.</p>'
     rows = []
     for name in rule.thresholds:
-        source = SOURCES.get(name)
+        source = threshold_of(name)
         rows.append(
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
                 escape(name),
@@ -63,7 +66,7 @@ def _thresholds_html(rule: RuleInfo, settings: PathwaySettings) -> str:
     )
 
 
-def _guideline_html(rule: RuleInfo) -> str:
+def _guideline_html(rule: Rule) -> str:
     quotes = [
         f"<blockquote>{escape(guideline_line(n))} <span class=\"muted\">(G:{n})</span></blockquote>"
         for n in rule.guideline_lines
@@ -71,29 +74,29 @@ def _guideline_html(rule: RuleInfo) -> str:
     return "\n".join(quotes)
 
 
-def _evidence_html(rule: RuleInfo) -> str:
+def _evidence_html(rule: Rule) -> str:
     if not rule.evidence:
         return ""
     return f"<h2>Evidence quoted by the guideline</h2>\n<p>{escape(rule.evidence)}</p>"
 
 
-def rule_page_html(rule: RuleInfo, settings: PathwaySettings, index_url: str = "../rules") -> str:
+def rule_page_html(rule: Rule, settings: PathwaySettings, index_url: str = "../rules") -> str:
     body = _template("rule_page.html").substitute(
         index_url=escape(index_url),
-        title=escape(rule.title),
+        title=escape(rule.title_for(settings)),
         rule_id=escape(rule.rule_id),
         hook=escape(rule.hook),
         indicator=escape(rule.indicator),
         indicator_class=_indicator_class(rule.indicator),
-        checks=escape(rule.checks),
+        checks=escape(rule.checks_for(settings)),
         evidence_section=_evidence_html(rule),
         thresholds=_thresholds_html(rule, settings),
         guideline=_guideline_html(rule),
     )
-    return _page(f"{rule.rule_id}: {rule.title}", body)
+    return _page(f"{rule.rule_id}: {rule.title_for(settings)}", body)
 
 
-def _index_row(rule: RuleInfo) -> str:
+def _index_row(rule: Rule) -> str:
     lines = ", ".join(f"G:{n}" for n in rule.guideline_lines)
     return (
         f'<tr><td><a class="rule-id" href="rules/{escape(rule.rule_id)}">{escape(rule.rule_id)}</a></td>'
@@ -103,7 +106,7 @@ def _index_row(rule: RuleInfo) -> str:
     )
 
 
-def rule_index_html(rules: list[RuleInfo]) -> str:
+def rule_index_html(rules: list[Rule]) -> str:
     sections = []
     for hook, heading in HOOK_HEADINGS:
         chosen = [r for r in rules if r.hook == hook or (hook == "order" and r.hook != "patient-view")]

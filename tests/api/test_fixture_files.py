@@ -11,7 +11,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from cds_service.fixtures import FIXTURE_SYSTEM, HOOKS, RULES_SYSTEM, SELECTION_SYSTEM, fixture_paths, load_fixture
-from tests.conftest import SHARED
+from tests.helpers.hooks import SHARED
 
 PATHS = fixture_paths()
 KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")

@@ -5,7 +5,7 @@ import pytest
 import responses
 
 from cds_service.app import create_app
-from tests.conftest import ECHO, FHIR_BASE, patient_view_body, searchset
+from tests.helpers.hooks import ECHO, FHIR_BASE, patient_view_body, searchset
 
 PATIENT = {"resourceType": "Patient", "id": "pat-1"}
 EMPTY_TOKEN = {"access_token": "", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read"}

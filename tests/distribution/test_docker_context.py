@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from distribution_helpers import REPO, dockerfile_instructions, ignore_rules, image_files, is_ignored
+from tests.helpers.distribution import REPO, dockerfile_instructions, ignore_rules, image_files, is_ignored
 
 FIXTURES = sorted(p.name for p in (REPO / "fhir_fixtures").glob("*.json"))
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from distribution_helpers import REPO, copy_image_files
+from tests.helpers.distribution import REPO, copy_image_files
 
 pytestmark = pytest.mark.slow
 

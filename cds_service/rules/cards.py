@@ -1,7 +1,7 @@
-"""What every card of this service has in common: source, rule topic, override reasons, evidence list."""
+"""What every card has in common: source, rule topic, override reasons, evidence list."""
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
