@@ -7,26 +7,108 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import textwrap
 from datetime import UTC
+from pathlib import Path
 
 LOOPBACK_FHIR = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
 
+WORKER_MEMORY_BYTES = 256 * 1024 * 1024  # a worker's resident size under load, with headroom
+
+
+def _memory_bytes() -> int | None:
+    """The memory this process may use: the cgroup limit (a container), else the machine's RAM."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            value = Path(path).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if value.isdigit() and int(value) < 1 << 60:  # "max" or a huge number: no limit
+            return int(value)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _cores() -> int:
+    """The CPUs this process may use: its CPU affinity, capped by a container's CPU quota (cgroup v2 cpu.max)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()[:2]
+    except (OSError, ValueError):
+        return cores
+    if quota.isdigit() and period.isdigit() and int(period) > 0:
+        cores = min(cores, max(1, -(-int(quota) // int(period))))  # a quota of 1.5 CPUs counts as 2
+    return cores
+
+
 def default_workers() -> int:
-    return max(2, os.cpu_count() or 1)
+    """CDS_WORKERS if set, else 2 x cores + 1 (gunicorn's advice), capped by memory at 256 MiB a worker."""
+    configured = os.environ.get("CDS_WORKERS", "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise ValueError(f"CDS_WORKERS must be a positive whole number, not {configured!r}")
+        return int(configured)
+    by_cores = 2 * _cores() + 1
+    memory = _memory_bytes()
+    by_memory = max(1, memory // WORKER_MEMORY_BYTES) if memory else by_cores
+    return max(1, min(by_cores, by_memory))
 
 
-def _fixtures_now() -> str:
-    """Dev mode evaluates the fixture patients as of their stories' "now", so the demo never ages."""
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("iliac-vein-cds")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _dev_fixtures() -> tuple[int, str]:
+    """(how many fixture patients dev mode serves, their stories' most common "now").
+
+    Dev mode evaluates the fixture patients as of that "now", so the demo never ages.
+    """
     from collections import Counter
 
     from cds_service.fixtures import all_fixtures
 
-    moments = Counter(f.now.isoformat() for f in all_fixtures())
-    return moments.most_common(1)[0][0] if moments else ""
+    fixtures = all_fixtures()
+    moments = Counter(f.now.isoformat() for f in fixtures)
+    return len(fixtures), (moments.most_common(1)[0][0] if moments else "")
+
+
+def _warn_no_fixtures() -> None:
+    """Said on stderr and in the log: without fixtures, /fixtures-fhir answers 404 and the README's example 412."""
+    import logging
+
+    from cds_service.fixtures import DEFAULT_DIRECTORY
+    from cds_service.logs import configure_logging
+
+    configure_logging(os.environ.get("CDS_LOG_LEVEL", "INFO"))
+    message = (
+        f"NO FIXTURE PATIENTS FOUND (looked in {DEFAULT_DIRECTORY}): /fixtures-fhir will answer 404 "
+        "and hook calls that name it 412. Reinstall the package (pip install .) or run from a clone."
+    )
+    print(f"cds-service: WARNING: {message}", file=sys.stderr)
+    logging.getLogger("cds_service.cli").warning(message)
+
+
+def _metrics_folder() -> str | None:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for this server, or None when the caller set one (theirs to keep)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    folder = tempfile.mkdtemp(prefix="cds-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
 
 
 def _configuration_problem(settings) -> str:
@@ -50,8 +132,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides: dict = {}
     host = args.host
+    fixed_now = ""
     if args.dev:
         host = "127.0.0.1"  # dev mode never listens beyond this machine
+        fixture_count, fixed_now = _dev_fixtures()
+        if fixture_count == 0:
+            _warn_no_fixtures()
         env_allowlist = tuple(p for p in os.environ.get("CDS_FHIR_ALLOWLIST", "").split(",") if p.strip())
         port_base = f"http://127.0.0.1:{args.port}"
         overrides.update(
@@ -61,17 +147,31 @@ def _serve(args: argparse.Namespace) -> int:
             fhir_allowlist=env_allowlist + LOOPBACK_FHIR,
             fhir_open_servers=LOOPBACK_FHIR,
             public_base_url=os.environ.get("CDS_PUBLIC_BASE_URL", port_base),
-            fixed_now=os.environ.get("CDS_FIXED_NOW") or _fixtures_now(),
+            fixed_now=os.environ.get("CDS_FIXED_NOW") or fixed_now,
         )
     settings = Settings.from_env(**overrides)
 
     problem = _configuration_problem(settings)
+    if args.workers is None and not problem:
+        try:
+            args.workers = default_workers()
+        except ValueError as error:
+            problem = str(error)
     if problem:
         print(f"cds-service: cannot start: {problem}", file=sys.stderr)
         return 2
     # Multi-process metrics must be configured before prometheus_client is imported (by the app).
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cds-metrics-")
+    metrics_folder = _metrics_folder()
+    master = os.getpid()
+    try:
+        return _run_gunicorn(args, host, settings)
+    finally:
+        # Workers are forks that leave through here too: only the master removes the folder.
+        if metrics_folder and os.getpid() == master:
+            shutil.rmtree(metrics_folder, ignore_errors=True)
+
+
+def _run_gunicorn(args: argparse.Namespace, host: str, settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     from cds_service.app import create_app
@@ -128,6 +228,17 @@ def _fixture_for(document: dict, hook: str):
         return fixture_from_bundle(bundle)
 
 
+def _evaluated_file(name: str) -> Path:
+    """The file as given; else the bundled fixture of that name, so the examples work outside a clone too."""
+    given = Path(name)
+    if given.exists():
+        return given
+    from cds_service.fixtures import DEFAULT_DIRECTORY
+
+    bundled = DEFAULT_DIRECTORY / (given.name if given.suffix == ".json" else f"{given.name}.json")
+    return bundled if bundled.is_file() else given
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
@@ -138,7 +249,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cds_service.services import all_services
 
     try:
-        with open(args.file, encoding="utf-8") as handle:
+        with open(_evaluated_file(args.file), encoding="utf-8") as handle:
             document = json.load(handle)
     except (OSError, ValueError) as error:
         print(f"cannot read {args.file}: {error}", file=sys.stderr)
@@ -151,6 +262,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         except FixtureError as error:
             print(f"{args.file}: {error}", file=sys.stderr)
             return 2
+        if fixture.hook != args.hook:
+            print(f"warning: {args.file} is a fixture for {fixture.hook}, evaluated here as {args.hook}: "
+                  f"its draft orders and expected cards are for {fixture.hook}", file=sys.stderr)
         entry = next(s.discovery_json() for s in all_services() if s.id == service_id)
         body = build_request(fixture, entry, prefetch=True, hook=args.hook)
         now = fixture.now
@@ -247,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="CDS Hooks service for the iliac vein compression pathway.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = _add_command(
@@ -257,7 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=default_workers())
+    serve.add_argument(
+        "--workers", type=int, help="gunicorn workers (default: CDS_WORKERS, else 2 x cores + 1 capped by memory)"
+    )
     serve.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
     serve.add_argument(
         "--dev",
@@ -277,7 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--hook", required=True, choices=["patient-view", "order-select", "order-sign"])
     evaluate.add_argument("--json", action="store_true", help="print the CDS Hooks response as JSON")
     evaluate.add_argument("--now", help="evaluate as of this ISO 8601 instant (default: now, or the fixture's)")
-    evaluate.add_argument("file")
+    evaluate.add_argument(
+        "file", help="a JSON file, or the name of a bundled fixture (e.g. left-leg-swelling-no-imaging)"
+    )
     evaluate.set_defaults(run=_evaluate)
 
     report = _add_command(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from cds_service.config import Settings
 from cds_service.errors import DataUnavailable
 from cds_service.fhir.extract import extract_facts
-from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of
+from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of, why_unavailable
 from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.metrics import Metrics
@@ -104,7 +104,8 @@ class HookPipeline:
         missing = missing_required(service, record)
         if missing:
             raise DataUnavailable(
-                f"The {missing[0]} data this hook needs could not be obtained from the prefetch or the FHIR server."
+                f"The {missing[0]} data this hook needs could not be obtained from the prefetch or the FHIR server: "
+                f"{why_unavailable(record.failures.get(missing[0], ''))}."
             )
         return record
 

@@ -40,6 +40,26 @@ USER_TOKENS = {
 PATIENT_REFERENCING = ("subject", "patient")
 
 
+# Why a prefetch key could not be had, in words for the 412 OperationOutcome (no PHI: no URL, id or token).
+_WHY_UNAVAILABLE = {
+    "no-fhir-server": "it was not prefetched and the request names no fhirServer",
+    "fhir-server-not-allowed": "it was not prefetched and the fhirServer is not on this service's allowlist "
+    "(CDS_FHIR_ALLOWLIST), so it was not contacted",
+    "no-access-token": "it was not prefetched, the request carries no fhirAuthorization access token, and the "
+    "fhirServer is not an open server (CDS_FHIR_OPEN_SERVERS)",
+    "unfillable-template": "it was not prefetched and the context lacks what its query needs",
+}
+
+
+def why_unavailable(failure: str) -> str:
+    """The reason of a failed prefetch key (`KeyResult.failure`), in plain words."""
+    if failure in _WHY_UNAVAILABLE:
+        return _WHY_UNAVAILABLE[failure]
+    if failure.startswith("prefetch-"):
+        return f"the prefetch the EHR sent for it is not usable ({failure})"
+    return f"fetching it from the fhirServer failed ({failure or 'unknown'})"
+
+
 def resource_type_of(template: str) -> str:
     return re.split(r"[/?]", template, maxsplit=1)[0]
 
@@ -195,6 +215,7 @@ class PrefetchResolver:
         for result in results:
             if result.failure or result.document is None:
                 record.unreadable.add(result.resource_type)
+                record.failures.setdefault(result.resource_type, result.failure)
                 record.notes.append(f"{result.resource_type} could not be read ({result.failure})")
                 log.info("prefetch key unavailable", extra={"key": result.key, "reason": result.failure})
                 continue

@@ -17,6 +17,7 @@ class PatientRecord:
     resources: dict[str, list[dict]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # unreadable type -> first reason slug (no PHI)
 
     def of_type(self, resource_type: str) -> list[dict]:
         return self.resources.get(resource_type, [])

@@ -100,7 +100,7 @@ class Action:
 class Suggestion:
     label: str
     actions: list[Action] = field(default_factory=list)
-    is_recommended: bool | None = None
+    is_recommended: bool = False  # always sent: some clients (HealthChain) require it
     uuid: str = field(default_factory=new_uuid)
 
     def to_json(self) -> dict:

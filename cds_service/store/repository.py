@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -44,8 +45,12 @@ def _with_tables(engine: Engine) -> Engine:
     return engine
 
 
-def hash_patient(patient_id: str, salt: str) -> str:
-    return hashlib.sha256(f"{salt}:{patient_id}".encode()).hexdigest()
+def hash_patient(patient_id: str, secret: str) -> str:
+    """The patient's pseudonym in the card log: HMAC-SHA256 keyed with the site's secret (CDS_PATIENT_HASH_SALT).
+
+    Rows written before this (up to 0.1.0) hold sha256("<secret>:<id>"), docs/security.md.
+    """
+    return hmac.new(secret.encode(), patient_id.encode(), hashlib.sha256).hexdigest()
 
 
 def feedback_fingerprint(service_id: str, entry: FeedbackEntry) -> str:

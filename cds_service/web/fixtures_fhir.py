@@ -5,6 +5,7 @@ With it, the CDS Hooks sandbox (or curl) can be pointed at
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -13,6 +14,7 @@ from flask.blueprints import BlueprintSetupState
 from cds_service.fixtures import FixtureStore, all_fixtures
 from cds_service.smart.dev_server import security_extension
 
+log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 SEARCHABLE = (
     "Patient", "Condition", "Observation", "ImagingStudy", "DiagnosticReport", "Procedure",
@@ -47,7 +49,10 @@ fixtures_fhir = Blueprint("fixtures_fhir", __name__, url_prefix=FIXTURES_PREFIX)
 
 @fixtures_fhir.record_once
 def _load_fixtures(setup: BlueprintSetupState) -> None:
-    setup.app.extensions["fixtures_fhir"] = FixtureStore(all_fixtures())
+    store = FixtureStore(all_fixtures())
+    if not store.resources("Patient"):
+        log.warning("dev mode: NO FIXTURE PATIENTS FOUND: /fixtures-fhir answers 404", extra={"reason": "no-fixtures"})
+    setup.app.extensions["fixtures_fhir"] = store
 
 
 def _store() -> FixtureStore:

@@ -6,5 +6,7 @@ A test module never imports another test module (or a conftest).
 - `hooks`: fake services, request bodies and FHIR bundles for the API, FHIR and protocol tests;
 - `auth`: trusted issuers, keys, claims and hand-made tokens for the authentication tests;
 - `security`: an app with authentication on and the requests an EHR sends, for the security tests;
-- `facts`: `ClinicalFacts` builders for the pathway and rule tests (see that module).
+- `facts`: `ClinicalFacts` builders for the pathway and rule tests (see that module);
+- `distribution`: the Docker image's file list (Dockerfile COPY lines less .dockerignore) for the
+  distribution tests.
 """
