@@ -27,10 +27,12 @@ from cds_service.fhir.prefetch import PrefetchResolver
 from cds_service.fhir.valuesets import load_value_sets
 from cds_service.logs import configure_logging
 from cds_service.metrics import Metrics
-from cds_service.pathway.settings import PathwaySettings
+from cds_service.governance import Governance
 from cds_service.pipeline import HookPipeline
 from cds_service.services.base import ServiceDefinition
+from cds_service.site_config import load_for_service, log_site_values
 from cds_service.store.card_log import CardLog
+from cds_service.store.lockouts import LockoutStore
 from cds_service.store.repository import Store, make_engine
 
 log = logging.getLogger("cds_service.app")
@@ -100,16 +102,26 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
     session.mount("http://", adapter)
     executor = ThreadPoolExecutor(max_workers=max(2, settings.fhir_max_workers), thread_name_prefix="fhir")
     card_log = CardLog(store)
+    # Site governance (issue 13): the one place the site file becomes the settings the service uses.
+    site = load_for_service(settings.site_config, settings.local_valuesets)
+    log_site_values(site, log)
+    governance = Governance(
+        site,
+        LockoutStore(engine, timeout=settings.lockout_timeout),
+        on_fail_open=lambda reason: metrics.lockout_fail_open.labels(reason).inc(),
+        flush_cards=card_log.flush,
+    )
     pipeline = HookPipeline(
         settings=settings,
         resolver=PrefetchResolver(
             settings, session, executor, on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc()
         ),
         store=store,
-        value_sets=load_value_sets(settings.local_valuesets or None),
-        pathway=PathwaySettings(),
+        value_sets=load_value_sets(site.local_valuesets or settings.local_valuesets or None),
+        pathway=site.pathway,
         metrics=metrics,
         card_writer=card_log.record,
+        governance=governance,
     )
 
     authenticator = None
@@ -124,7 +136,7 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
         log.warning("authentication is OFF: every caller is trusted (CDS_AUTH=off); never in production")
 
     app.extensions["cds"] = {"settings": settings, "store": store, "pipeline": pipeline, "metrics": metrics, "card_log": card_log,
-                             "registry": registry}
+                             "registry": registry, "site": site}
 
     def base_url() -> str:
         return (settings.public_base_url or request.host_url).rstrip("/")
@@ -239,5 +251,5 @@ def create_app(settings: Settings | None = None, services: list[ServiceDefinitio
 
     from cds_service.web.routes import register_pages
 
-    register_pages(app, settings)
+    register_pages(app, settings, site)
     return app

@@ -12,6 +12,7 @@ from cds_service.config import Settings
 from cds_service.errors import DataUnavailable
 from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of
 from cds_service.fhir.valuesets import ValueSets
+from cds_service.governance import Decision, Governance, returned
 from cds_service.metrics import Metrics
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import response_json
@@ -33,6 +34,7 @@ class HookPipeline:
         pathway: PathwaySettings,
         metrics: Metrics,
         card_writer: Callable[[list[dict]], None] | None = None,
+        governance: Governance | None = None,
     ):
         self.settings = settings
         self.resolver = resolver
@@ -41,6 +43,7 @@ class HookPipeline:
         self.pathway = pathway
         self.metrics = metrics
         self.card_writer = card_writer or store.record_cards
+        self.governance = governance or Governance()  # no site file: every card returned, as before
         self._fixed_now = (
             datetime.fromisoformat(settings.fixed_now.replace("Z", "+00:00")) if settings.fixed_now else None
         )
@@ -72,18 +75,23 @@ class HookPipeline:
             pathway=self.pathway,
             draft_orders=request.draft_order_resources,
             selections=request.selections,
+            rules_off=self.governance.rules_off,
         )
         cards = service.handle(call)
-        response = response_json(cards)
-        self._log_cards(service, request.hook_instance, request.patient_id, cards)
+        # Site governance (issue 13): silent and suppressed cards are logged, never returned.
+        patient_hash = hash_patient(request.patient_id, self.settings.patient_hash_salt)
+        decisions = self.governance.apply(service.hook, patient_hash, cards, call.now)
+        response = response_json(returned(decisions))
+        self._log_cards(service, request.hook_instance, patient_hash, decisions)
         return response
 
-    def _log_cards(self, service: ServiceDefinition, hook_instance: str, patient_id: str, cards) -> None:
+    def _log_cards(self, service: ServiceDefinition, hook_instance: str, patient_hash: str,
+                   decisions: list[Decision]) -> None:
         issued_at = datetime.now(timezone.utc)
-        patient_hash = hash_patient(patient_id, self.settings.patient_hash_salt)
         rows = []
-        for card in cards:
-            self.metrics.cards.labels(card.rule_id or "none", card.indicator).inc()
+        for decision in decisions:
+            card = decision.card
+            self.metrics.count_card(card.rule_id or "none", card.indicator, decision.status)
             rows.append(
                 {
                     "card_uuid": card.uuid,
@@ -93,13 +101,14 @@ class HookPipeline:
                     "hook_instance": hook_instance,
                     "patient_hash": patient_hash,
                     "issued_at": issued_at,
+                    **decision.log_fields(),
                 }
             )
         if rows:
             self.card_writer(rows)
         log.info(
             "cards issued",
-            extra={"service": service.id, "cards": len(cards), "rules": sorted({c.rule_id for c in cards}),
+            extra={"service": service.id, "cards": len(rows), "rules": sorted({d.card.rule_id for d in decisions}),
                    "patient_hash": patient_hash[:16]},
         )
 
@@ -108,4 +117,5 @@ class HookPipeline:
         stored = self.store.store_feedback(service.id, entries)
         for entry in entries:
             self.metrics.feedback.labels(entry.outcome).inc()
+        self.governance.record_feedback(service.id, service.hook, entries, self.now())  # lockouts (issue 13)
         return stored

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import EXTRINSIC, Assessment
@@ -685,6 +685,7 @@ def _could_not_run(rule_id: str, order: DraftOrder, resource_types: tuple[str, .
 def checks_not_run(
     orders: list[DraftOrder], facts: ClinicalFacts, assessment: Assessment, settings: PathwaySettings,
     findings: Iterable[Finding],
+    skip: Collection[str] = (),
 ) -> list[str]:
     """The rule IDs (RULES.md order) that could concern these orders but could not run on the record as
     read: a resource type they read was unreadable, or the patient's scope was unknown. A rule that
@@ -695,6 +696,7 @@ def checks_not_run(
         rule_id
         for rule_id, (kinds, resource_types) in RULE_INPUTS.items()
         if rule_id not in fired
+        and rule_id not in skip  # switched off by the site: not a check that "could not run"
         and any(
             o.kind in kinds and _may_apply(rule_id, o, ctx) and _could_not_run(rule_id, o, resource_types, ctx)
             for o in orders
@@ -725,10 +727,11 @@ def evaluate_orders(
     settings: PathwaySettings,
     *,
     draft_set: Iterable[DraftOrder] | None = None,
+    skip: Collection[str] = (),
 ) -> list[Finding]:
     """Every finding on `orders` (order-select: the selected ones; order-sign: all), order by order
     and within an order in RULES.md order. `draft_set` is every order of draftOrders (default:
-    `orders`): "IVUS in the same order set" reads all of it."""
+    `orders`): "IVUS in the same order set" reads all of it. `skip`: rule IDs the site switched off."""
     ctx = OrderContext(facts, assessment, settings, tuple(draft_set if draft_set is not None else orders))
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
@@ -736,6 +739,8 @@ def evaluate_orders(
         if is_device_of_checked_procedure(order, orders):
             continue
         for rule_id, rule in RULE_FUNCTIONS:
+            if rule_id in skip:
+                continue
             finding = rule(order, ctx)
             # One resource can be two orders (stent and venoplasty): one card per rule and resource.
             if finding is not None and (rule_id, order.ref) not in seen:

@@ -7,7 +7,7 @@ already applied) and returns a `Finding` or None. Thresholds come only from
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Collection
 
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import (
@@ -651,13 +651,16 @@ RULE_FUNCTIONS: tuple[tuple[str, Rule], ...] = (
 PATHWAY_ORDER: dict[str, int] = {rule_id: index for index, (rule_id, _) in enumerate(RULE_FUNCTIONS)}
 
 
-def evaluate_assessment(facts: ClinicalFacts, a: Assessment, settings: PathwaySettings) -> list[Finding]:
+def evaluate_assessment(
+    facts: ClinicalFacts, a: Assessment, settings: PathwaySettings, skip: Collection[str] = ()
+) -> list[Finding]:
+    """`skip`: rule IDs the site switched off (site_config, mode "off"): not evaluated at all."""
     if not a.in_scope:
         return []
-    findings = (rule(facts, a, settings) for _, rule in RULE_FUNCTIONS)
+    findings = (rule(facts, a, settings) for rule_id, rule in RULE_FUNCTIONS if rule_id not in skip)
     return [f for f in findings if f is not None]
 
 
-def evaluate(facts: ClinicalFacts, settings: PathwaySettings) -> list[Finding]:
+def evaluate(facts: ClinicalFacts, settings: PathwaySettings, skip: Collection[str] = ()) -> list[Finding]:
     """Every patient-view finding, in pathway order; [] for a patient out of scope (RULES "Scope")."""
-    return evaluate_assessment(facts, assess(facts, settings), settings)
+    return evaluate_assessment(facts, assess(facts, settings), settings, skip)

@@ -56,6 +56,7 @@ class HookCall:
     pathway: PathwaySettings = field(default_factory=PathwaySettings)
     draft_orders: list[dict] = field(default_factory=list)  # resources of context.draftOrders
     selections: list[str] = field(default_factory=list)  # order-select: "Type/id"
+    rules_off: frozenset[str] = frozenset()  # rule IDs the site switched off: never evaluated (issue 13)
 
 
 @dataclass(frozen=True)

@@ -458,7 +458,8 @@ def render_card(finding: Finding, order: DraftOrder, call: HookCall, drafts: Dra
     device = (Evidence(ref=order.size_ref, display="stent device order based on this procedure (holds the size)"),) if order.size_ref else ()
     evidence = (_order_evidence(order),) + device + tuple(e for e in finding.evidence if e.ref != order.ref)
     detail = detail_markdown(reasoning, evidence, guideline_text(rule.guideline_lines))
-    return make_card(finding, shorten(summary), detail, call.rule_url, rule.title, suggestions_for(finding, drafts))
+    return make_card(finding, shorten(summary), detail, call.rule_url, rule.title, suggestions_for(finding, drafts),
+                     evidence=evidence)
 
 
 # -- DATA-UNAVAILABLE -----------------------------------------------------------------------------------
@@ -509,7 +510,7 @@ def check_orders(call: HookCall, commented: Selector) -> list[Card]:
         return []
     facts = extract_facts(call.record, call.now, call.value_sets)
     assessment = assess(facts, call.pathway)
-    findings = evaluate_orders(orders, facts, assessment, call.pathway, draft_set=draft_set)
+    findings = evaluate_orders(orders, facts, assessment, call.pathway, draft_set=draft_set, skip=call.rules_off)
     drafts = DraftSet(tuple(r for r in call.draft_orders if isinstance(r, dict)), call.value_sets)
     by_ref = _orders_by_ref(orders)
     position = {o.ref: index for index, o in enumerate(orders)}
@@ -518,6 +519,6 @@ def check_orders(call: HookCall, commented: Selector) -> list[Card]:
         for f in findings
     ]
     if call.record.unreadable:
-        checks = checks_not_run(orders, facts, assessment, call.pathway, findings)
+        checks = checks_not_run(orders, facts, assessment, call.pathway, findings, skip=call.rules_off)
         ranked.append((data_unavailable_card(call, checks), len(RULE_ORDER) * 1000))
     return by_urgency(ranked)

@@ -505,7 +505,7 @@ def handle(call: HookCall) -> list[Card]:
     from cds_service.fhir.extract import extract_facts
 
     facts = extract_facts(call.record, call.now, call.value_sets)
-    findings = evaluate(facts, call.pathway)
+    findings = evaluate(facts, call.pathway, skip=call.rules_off)
     return render_cards(findings, _patient_id(call), call.rule_url, call.pathway)
 
 

@@ -41,6 +41,9 @@ def _with_tables(engine: Engine) -> Engine:
         Base.metadata.create_all(engine)
     except OperationalError:  # another process created the tables between the check and the CREATE
         Base.metadata.create_all(engine)
+    from cds_service.store.migrations import add_missing_columns  # columns added after release (issue 13)
+
+    add_missing_columns(engine)
     return engine
 
 

@@ -1,0 +1,174 @@
+"""Site governance of the cards of one hook call: returned, silent or suppressed (issue 13).
+
+Pure: the caller reads the lockouts (`store.lockouts`) and passes them in.
+
+- `off` rules are not evaluated (the services skip them); a card of one that still arrives is dropped.
+- `silent` cards are logged as silent and not returned.
+- A patient-view card is suppressed when a clinician answered a card of the same rule for the same
+  patient with the same evidence (same fingerprint) less than its lockout days ago. Order hooks never
+  lock out. `SiteConfig.lockout_days_for` keeps critical cards unlocked unless the site names the rule.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
+
+from cds_service.pathway.facts import Evidence
+from cds_service.pathway.findings import Finding
+from cds_service.protocol.cards import Card
+from cds_service.site_config import OFF, SILENT, SiteConfig
+
+log = logging.getLogger(__name__)
+ISSUED, SILENCED, SUPPRESSED = "issued", "silent", "suppressed"
+PATIENT_VIEW = "patient-view"
+# Finding values computed from the clock rather than the record: leaving them out keeps a card's
+# evidence "the same" from one day to the next. tests/test_governance.py checks every fixture.
+CLOCK_VALUES = frozenset({"days_since_stent"})
+
+
+# -- the card's evidence ----------------------------------------------------------------------------
+def fact_refs(finding: Finding, evidence: Sequence[Evidence] | None = None) -> tuple[str, ...]:
+    """The FHIR references a card used, in order, each once: the draft order first, then the facts."""
+    refs = ([finding.order_ref] if finding.order_ref else []) + [e.ref for e in (evidence or finding.evidence)]
+    return tuple(dict.fromkeys(ref for ref in refs if ref))
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, Enum):
+        return _canonical(value.value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def evidence_fingerprint(finding: Finding, evidence: Sequence[Evidence] | None = None) -> str:
+    """sha256 of what the rule concluded from: each fact's reference, value and date, and the rule's
+    values. A new study, lab value or weight changes it; the passing of time does not."""
+    facts = [(e.ref, e.display, e.when.isoformat() if e.when else "") for e in (evidence or finding.evidence)]
+    values = {k: v for k, v in finding.values.items() if k not in CLOCK_VALUES}
+    payload = {"rule": finding.rule_id, "order": finding.order_ref or "", "facts": sorted(facts),
+               "values": _canonical(values)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+# -- the decision -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Lock:
+    """A clinician's answer to a patient-view card: the card, and when it was answered."""
+
+    card_uuid: str
+    locked_at: datetime
+
+
+LockKey = tuple[str, str]  # (rule ID, evidence fingerprint) for one patient
+
+
+@dataclass(frozen=True)
+class Decision:
+    card: Card
+    status: str  # ISSUED | SILENCED | SUPPRESSED
+    repeats: str = ""  # suppressed: the uuid of the answered card it repeats
+
+    def log_fields(self) -> dict:
+        """The card log columns governance adds (store.models.CardIssued)."""
+        return {
+            "status": self.status,
+            "repeats_card": self.repeats,
+            "fact_refs": json.dumps(list(self.card.fact_refs)),
+            "evidence_fingerprint": self.card.evidence_fingerprint,
+        }
+
+
+def lockable(card: Card, hook: str, site: SiteConfig) -> bool:
+    return (
+        hook == PATIENT_VIEW
+        and bool(card.evidence_fingerprint)
+        and site.mode(card.rule_id) not in (OFF, SILENT)
+        and site.lockout_days_for(card.rule_id, card.indicator) > 0
+    )
+
+
+def lock_keys(cards: Iterable[Card], hook: str, site: SiteConfig) -> list[LockKey]:
+    """The (rule, fingerprint) pairs worth looking up: none for order hooks or without lockout days."""
+    return [(c.rule_id, c.evidence_fingerprint) for c in cards if lockable(c, hook, site)]
+
+
+def decide(cards: Sequence[Card], hook: str, site: SiteConfig, locks: Mapping[LockKey, Lock], now: datetime) -> list[Decision]:
+    decisions = []
+    for card in cards:
+        mode = site.mode(card.rule_id)
+        if mode == OFF:
+            continue
+        if mode == SILENT:
+            decisions.append(Decision(card, SILENCED))
+            continue
+        lock = locks.get((card.rule_id, card.evidence_fingerprint)) if lockable(card, hook, site) else None
+        days = site.lockout_days_for(card.rule_id, card.indicator)
+        if lock is not None and now < lock.locked_at + timedelta(days=days):
+            decisions.append(Decision(card, SUPPRESSED, lock.card_uuid))
+        else:
+            decisions.append(Decision(card, ISSUED))
+    return decisions
+
+
+def returned(decisions: Iterable[Decision]) -> list[Card]:
+    return [d.card for d in decisions if d.status == ISSUED]
+
+
+# -- the runtime: the site file plus the shared lockout state ---------------------------------------
+class LockReader(Protocol):
+    def locks(self, patient_hash: str, keys: Iterable[LockKey]) -> dict[LockKey, Lock]: ...
+
+    def record_answers(self, service_id: str, entries: Iterable, now: datetime,
+                       flush: Callable[[], None] | None = None) -> int: ...
+
+
+class Governance:
+    """What the pipeline asks per hook call (`apply`) and per feedback (`record_feedback`).
+
+    Without a site file nothing is read or written: every card is returned, as before issue 13."""
+
+    def __init__(self, site: SiteConfig | None = None, lockouts: LockReader | None = None,
+                 on_fail_open: Callable[[str], None] | None = None, flush_cards: Callable[[], None] | None = None):
+        self.site = site or SiteConfig()
+        self.lockouts = lockouts if self.site.locks_anything else None
+        self.on_fail_open = on_fail_open or (lambda reason: None)
+        self.flush_cards = flush_cards
+
+    @property
+    def rules_off(self) -> frozenset[str]:
+        return self.site.rules_off
+
+    def apply(self, hook: str, patient_hash: str, cards: Sequence[Card], now: datetime) -> list[Decision]:
+        keys = lock_keys(cards, hook, self.site)
+        locks: Mapping[LockKey, Lock] = {}
+        if keys and self.lockouts is not None:
+            try:
+                locks = self.lockouts.locks(patient_hash, keys)
+            except Exception as error:  # unknown is not "answered": show the card (fail open)
+                reason = getattr(error, "reason", type(error).__name__)
+                log.warning("lockouts unreadable: cards shown", extra={"reason": reason, "count": len(keys)})
+                self.on_fail_open(reason)
+        return decide(cards, hook, self.site, locks, now)
+
+    def record_feedback(self, service_id: str, hook: str, entries: Sequence, now: datetime) -> int:
+        if hook != PATIENT_VIEW or self.lockouts is None:
+            return 0  # order hooks never lock out
+        try:
+            return self.lockouts.record_answers(service_id, entries, now, self.flush_cards)
+        except Exception as error:  # the feedback itself is stored; the card will simply show again
+            log.error("lockout not recorded", extra={"error_type": type(error).__name__, "count": len(entries)})
+            return 0
