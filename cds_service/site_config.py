@@ -93,7 +93,7 @@ class SiteConfig:
         rules = {}
         for rule in all_rules():
             entry: dict[str, object] = {"mode": self.mode(rule.rule_id)}
-            if rule.hook == "patient-view":
+            if rule.hook == "patient-view" and entry["mode"] == ACTIVE:
                 entry["lockout_days"] = {
                     level: self.lockout_days_for(rule.rule_id, level)
                     for level in ("critical", "warning", "info") if level in rule.indicator
@@ -113,7 +113,12 @@ class SiteConfig:
 
 
 def _plain(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value
+    """As a person writes it: lists for tuples, 60 rather than 60.0."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def load_site_config(path: str | Path | None) -> SiteConfig:
