@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from cds_service.protocol.feedback import OUTCOMES, FeedbackEntry
 from cds_service.store.models import CardIssued, Lockout
 
 log = logging.getLogger(__name__)
+CARD_LOG_WAIT_S = 0.6
 
 
 class LockoutUnavailable(Exception):
@@ -76,24 +78,29 @@ class LockoutStore:
     ) -> int:
         """Lock the answered cards of this service; returns how many locks were set or renewed.
 
-        A card row still queued in the card log is written first (`flush`), then read again."""
+        A card row still queued in this worker's card log is written first (`flush`); one queued in
+        another worker's is waited for, up to CARD_LOG_WAIT_S (its writer runs every 0.25 s)."""
         answers = {e.card: e for e in entries if e.outcome in OUTCOMES}
         if not answers:
             return 0
-        cards = self._issued_cards(service_id, answers)
+        cards = self._logged_cards(service_id, answers)
         if len(cards) < len(answers) and flush is not None:
             flush()
-            cards = self._issued_cards(service_id, answers)
+            cards = self._logged_cards(service_id, answers)
+        deadline = time.monotonic() + CARD_LOG_WAIT_S
+        while len(cards) < len(answers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            cards = self._logged_cards(service_id, answers)
+        lockable = [c for c in cards if (c.status or ISSUED) == ISSUED and c.evidence_fingerprint]
         now = _utc(now)
-        for card in cards:
+        for card in lockable:
             self._upsert(card, answers[card.card_uuid].outcome, now)
-        return len(cards)
+        return len(lockable)
 
-    def _issued_cards(self, service_id: str, uuids: Iterable[str]) -> list[CardIssued]:
+    def _logged_cards(self, service_id: str, uuids: Iterable[str]) -> list[CardIssued]:
         query = select(CardIssued).where(CardIssued.card_uuid.in_(list(uuids)), CardIssued.service_id == service_id)
         with Session(self.engine) as session:
-            rows = list(session.scalars(query))
-        return [r for r in rows if (r.status or ISSUED) == ISSUED and r.evidence_fingerprint]
+            return list(session.scalars(query))
 
     def _upsert(self, card: CardIssued, outcome: str, now: datetime) -> None:
         key = (Lockout.patient_hash == card.patient_hash, Lockout.rule_id == card.rule_id,
