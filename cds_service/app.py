@@ -25,9 +25,9 @@ from cds_service.errors import (
 )
 from cds_service.fhir.prefetch import PrefetchResolver
 from cds_service.fhir.valuesets import load_value_sets
+from cds_service.governance import Governance
 from cds_service.logs import configure_logging
 from cds_service.metrics import Metrics
-from cds_service.governance import Governance
 from cds_service.pipeline import HookPipeline
 from cds_service.services.base import ServiceDefinition
 from cds_service.site_config import load_for_service, log_site_values

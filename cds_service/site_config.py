@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 import yaml
 
@@ -179,7 +179,7 @@ def _pathway(section: object, source: str) -> PathwaySettings:
     _expect_mapping(section, source, "pathway")
     assert isinstance(section, dict)
     known = {f.name for f in fields(PathwaySettings)}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name, raw in section.items():
         key = f"pathway.{name}"
         if name not in known:

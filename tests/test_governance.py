@@ -8,7 +8,14 @@ import pytest
 
 from cds_service.fixtures import all_fixtures
 from cds_service.governance import (
-    ISSUED, SILENCED, SUPPRESSED, Lock, decide, evidence_fingerprint, fact_refs, returned,
+    ISSUED,
+    SILENCED,
+    SUPPRESSED,
+    Lock,
+    decide,
+    evidence_fingerprint,
+    fact_refs,
+    returned,
 )
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator

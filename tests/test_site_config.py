@@ -4,10 +4,16 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from cds_service.cli import main
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.site_config import SiteConfig, SiteConfigError, load_for_service, load_site_config
+from cds_service.site_config import (
+    SiteConfig,
+    SiteConfigError,
+    load_for_service,
+    load_site_config,
+)
 from tests.governance_helpers import write_site
 
 CODES = {"valueSets": [{"id": "acute-dvt", "codes": [{"system": "http://hospital.example/codes", "code": "DVT-L"}]}]}
@@ -145,3 +151,21 @@ def test_values_that_differ_from_the_guideline_are_logged_at_start(tmp_path, cap
     with caplog.at_level("WARNING"):
         Service(f"sqlite:///{tmp_path}/x.db", write_site(tmp_path, {"pathway": {"oversize_max_mm": 3}}), None)
     assert "site setting oversize_max_mm: 3 (guideline: 4)" in caplog.text
+
+
+def test_the_kubernetes_example_mounts_a_valid_site_file(tmp_path):
+    from tests.conftest import REPO
+
+    documents = list(yaml.safe_load_all((REPO / "deploy" / "kubernetes.yaml").read_text()))
+    config_map = next(d for d in documents if d["kind"] == "ConfigMap")
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "site-config")
+    volume = next(v for v in pod["volumes"] if v["name"] == "site-config")
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    assert env["CDS_SITE_CONFIG"] == f"{mount['mountPath']}/site.yaml"
+    for name, text in config_map["data"].items():
+        (tmp_path / name).write_text(text)
+    assert load_site_config(tmp_path / "site.yaml").mode("NIVL-WORKUP") == "silent"

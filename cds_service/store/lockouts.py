@@ -13,7 +13,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,7 +111,7 @@ class LockoutStore:
                 return
         try:
             with self.engine.begin() as connection:
-                connection.execute(Lockout.__table__.insert().values(
+                connection.execute(insert(Lockout).values(
                     patient_hash=card.patient_hash, rule_id=card.rule_id, evidence_fingerprint=card.evidence_fingerprint,
                     card_uuid=card.card_uuid, outcome=outcome, locked_at=now,
                 ))

@@ -8,7 +8,15 @@ import pytest
 
 from cds_service.pathway import patient_view as pathway_patient_view
 from cds_service.store.lockouts import LockoutStore
-from tests.governance_helpers import Service, as_patient, card_of, edited, fixture_request, rules_of, write_site
+from tests.governance_helpers import (
+    Service,
+    as_patient,
+    card_of,
+    edited,
+    fixture_request,
+    rules_of,
+    write_site,
+)
 
 IVUS_FIXTURE = "may-thurner-diagnosis-needs-ivus"  # NIVL-IVUS-REQUIRED (warning), NIVL-WORKUP (info)
 PE_FIXTURE = "acute-pe-with-left-leg-swelling"  # DVT-ANTICOAGULATE (critical), DVT-DUPLEX (warning)
