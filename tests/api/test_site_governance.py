@@ -225,3 +225,28 @@ def test_site_pathway_values_reach_the_rules(make_service):
     strict = make_service({"pathway": {"ivus_stenosis_threshold_pct": 70}}, now)
     assert "NIVL-STENT-CANDIDATE" not in rules_of(strict.call(body))
     assert "NIVL-BELOW-THRESHOLD" in rules_of(strict.call(body))
+
+
+@pytest.mark.postgres
+def test_two_workers_share_the_lockout_on_postgresql(tmp_path):
+    import os
+
+    from sqlalchemy import text
+
+    from cds_service.store.repository import make_engine
+
+    url = os.environ.get("CDS_TEST_POSTGRES_URL", "")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the storage tests against PostgreSQL: CDS_TEST_POSTGRES_URL is not set")
+        pytest.skip("CDS_TEST_POSTGRES_URL not set")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE cards_issued, feedback, lockouts"))
+    engine.dispose()
+    body, now = fixture_request(IVUS_FIXTURE)
+    site = write_site(tmp_path, {"lockout_days": 7})
+    first, second = Service(url, site, now), Service(url, site, now)
+    first.feedback(card_of(first.call(body), "NIVL-IVUS-REQUIRED"))
+    assert rules_of(second.call(body)) == ["NIVL-WORKUP"]
+    assert [row.rule_id for row in second.log("suppressed")] == ["NIVL-IVUS-REQUIRED"]
