@@ -1,6 +1,7 @@
 """Site governance of the cards of one hook call: returned, silent or suppressed (issue 13).
 
-Pure: the caller reads the lockouts (`store.lockouts`) and passes them in.
+`decide` is pure: it is handed the lockouts already read. `Governance` is what the pipeline holds:
+the site file plus a lockout reader (`store.lockouts.LockoutStore`, passed in by `app.py`).
 
 - `off` rules are not evaluated (the services skip them); a card of one that still arrives is dropped.
 - `silent` cards are logged as silent and not returned.
