@@ -169,3 +169,16 @@ def test_the_kubernetes_example_mounts_a_valid_site_file(tmp_path):
     for name, text in config_map["data"].items():
         (tmp_path / name).write_text(text)
     assert load_site_config(tmp_path / "site.yaml").mode("NIVL-WORKUP") == "silent"
+
+
+def test_evaluate_answers_as_the_service_with_the_site_file(tmp_path, monkeypatch, capsys):
+    from cds_service.fixtures import DEFAULT_DIRECTORY
+
+    fixture = str(DEFAULT_DIRECTORY / "may-thurner-diagnosis-needs-ivus.json")
+    monkeypatch.delenv("CDS_SITE_CONFIG", raising=False)
+    assert main(["evaluate", "--hook", "patient-view", "--json", fixture]) == 0
+    shown = [c["source"]["topic"]["code"] for c in json.loads(capsys.readouterr().out)["cards"]]
+    monkeypatch.setenv("CDS_SITE_CONFIG", str(write_site(tmp_path, {"rules": {"NIVL-WORKUP": {"mode": "silent"}}})))
+    assert main(["evaluate", "--hook", "patient-view", "--json", fixture]) == 0
+    silenced = [c["source"]["topic"]["code"] for c in json.loads(capsys.readouterr().out)["cards"]]
+    assert "NIVL-WORKUP" in shown and silenced == [rule for rule in shown if rule != "NIVL-WORKUP"]
