@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Mapping, Protocol, Sequence
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding
 from cds_service.protocol.cards import Card
-from cds_service.site_config import OFF, SILENT, SiteConfig
+from cds_service.site_config import LEANS_ON, OFF, SILENT, SiteConfig
 
 log = logging.getLogger(__name__)
 ISSUED, SILENCED, SUPPRESSED = "issued", "silent", "suppressed"
@@ -122,7 +122,14 @@ def decide(cards: Sequence[Card], hook: str, site: SiteConfig, locks: Mapping[Lo
             decisions.append(Decision(card, SUPPRESSED, lock.card_uuid))
         else:
             decisions.append(Decision(card, ISSUED))
-    return decisions
+    return _unsuppress_leaned_on(decisions)
+
+
+def _unsuppress_leaned_on(decisions: list[Decision]) -> list[Decision]:
+    """A card that a returned card relies on is returned too, locked out or not (site_config.LEANS_ON)."""
+    shown = {d.card.rule_id for d in decisions if d.status == ISSUED}
+    needed = {rule_id for rule in shown for rule_id in LEANS_ON.get(rule, ())}
+    return [Decision(d.card, ISSUED) if d.status == SUPPRESSED and d.card.rule_id in needed else d for d in decisions]
 
 
 def returned(decisions: Iterable[Decision]) -> list[Card]:

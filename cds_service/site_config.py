@@ -35,6 +35,13 @@ ORDERED_PAIRS = (
 )
 
 
+# A rule whose card can lean on another rule's card: MASS-CHARACTERIZE says "the pelvic imaging card
+# carries the study" and suggests none itself. Hiding the card leaned on while the other is shown
+# would leave the mass without a study, so the file may not do it, and a lockout never hides it
+# (governance.decide). The rules registry can declare these per rule.
+LEANS_ON: dict[str, tuple[str, ...]] = {"MASS-CHARACTERIZE": ("DVT-PELVIC-IMAGING",)}
+
+
 class SiteConfigError(ValueError):
     """One problem in the site file: `str()` is the one line `serve` prints."""
 
@@ -252,7 +259,21 @@ def _rules(section: object, source: str) -> dict[str, RulePolicy]:
             raise SiteConfigError(source, key, "unknown rule ID (GET /rules lists them)")
         _expect_mapping(entry, source, key)
         policies[rule_id] = _policy(entry, catalogue[rule_id].hook, source, key)
+    _check_leaning(policies, source)
     return policies
+
+
+def _check_leaning(policies: dict[str, RulePolicy], source: str) -> None:
+    def mode(rule_id: str) -> str:
+        return policies[rule_id].mode if rule_id in policies else ACTIVE
+
+    for shown, leaned_on in LEANS_ON.items():
+        for rule_id in leaned_on:
+            if mode(shown) == ACTIVE and mode(rule_id) in (SILENT, OFF):
+                raise SiteConfigError(
+                    source, f"rules.{rule_id}.mode",
+                    f"{mode(rule_id)} would hide the card {shown} relies on for its study: give {shown} the same mode",
+                )
 
 
 def _policy(entry: dict, hook: str, source: str, key: str) -> RulePolicy:

@@ -112,3 +112,13 @@ def test_every_patient_view_fixture_keeps_its_fingerprints_from_one_day_to_the_n
                   if {fp for r, fp in prints[0] if r == rule} != {fp for r, fp in prints[1] if r == rule}]
     assert len(fixtures) > 50
     assert moved == []
+
+
+def test_a_card_that_a_returned_card_relies_on_is_never_locked_out():
+    pelvic = card("DVT-PELVIC-IMAGING")
+    mass = card("MASS-CHARACTERIZE", evidence=(DUPLEX,))
+    locks = {(pelvic.rule_id, pelvic.evidence_fingerprint): Lock("answered", NOW)}
+    both = decide([pelvic, mass], "patient-view", site(7), locks, NOW)
+    assert [d.status for d in both] == [ISSUED, ISSUED]
+    alone = decide([pelvic], "patient-view", site(7), locks, NOW)
+    assert [d.status for d in alone] == [SUPPRESSED]

@@ -54,6 +54,8 @@ def error_of(tmp_path, document) -> SiteConfigError:
      "strictly increasing"),
     ({"rules": {"STENT-LENGTH": {"lockout_days": 3}}}, "rules.STENT-LENGTH.lockout_days", "order rules never lock out"),
     ({"rules": ["NIVL-WORKUP"]}, "rules", "must be a mapping"),
+    ({"rules": {"DVT-PELVIC-IMAGING": {"mode": "silent"}}}, "rules.DVT-PELVIC-IMAGING.mode",
+     "would hide the card MASS-CHARACTERIZE relies on"),
     ({"local_valuesets": "missing-codes.yaml"}, "local_valuesets", "cannot be read"),
 ])
 def test_each_kind_of_error_names_the_file_the_key_and_the_problem(tmp_path, document, key, problem):
@@ -182,3 +184,8 @@ def test_evaluate_answers_as_the_service_with_the_site_file(tmp_path, monkeypatc
     assert main(["evaluate", "--hook", "patient-view", "--json", fixture]) == 0
     silenced = [c["source"]["topic"]["code"] for c in json.loads(capsys.readouterr().out)["cards"]]
     assert "NIVL-WORKUP" in shown and silenced == [rule for rule in shown if rule != "NIVL-WORKUP"]
+
+
+def test_a_rule_leaned_on_may_be_quiet_together_with_the_rule_that_leans_on_it(tmp_path):
+    both = {"DVT-PELVIC-IMAGING": {"mode": "silent"}, "MASS-CHARACTERIZE": {"mode": "off"}}
+    assert load_site_config(write_site(tmp_path, {"rules": both})).mode("DVT-PELVIC-IMAGING") == "silent"
