@@ -107,7 +107,9 @@ def lock_keys(cards: Iterable[Card], hook: str, site: SiteConfig) -> list[LockKe
     return [(c.rule_id, c.evidence_fingerprint) for c in cards if lockable(c, hook, site)]
 
 
-def decide(cards: Sequence[Card], hook: str, site: SiteConfig, locks: Mapping[LockKey, Lock], now: datetime) -> list[Decision]:
+def decide(
+    cards: Sequence[Card], hook: str, site: SiteConfig, locks: Mapping[LockKey, Lock], now: datetime
+) -> list[Decision]:
     decisions = []
     for card in cards:
         mode = site.mode(card.rule_id)

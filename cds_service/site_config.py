@@ -254,7 +254,9 @@ def _rules(section: object, source: str) -> dict[str, RulePolicy]:
     for rule_id, entry in section.items():
         key = f"rules.{rule_id}"
         if rule_id in service_cards:
-            raise SiteConfigError(source, key, "is a card about the service itself, not a rule: it cannot be configured")
+            raise SiteConfigError(
+                source, key, "is a card about the service itself, not a rule: it cannot be configured"
+            )
         if rule_id not in catalogue:
             raise SiteConfigError(source, key, "unknown rule ID (GET /rules lists them)")
         _expect_mapping(entry, source, key)
@@ -306,7 +308,8 @@ def _local_valuesets(value: object, source: str, base_dir: Path) -> str:
     except OSError as error:
         raise SiteConfigError(source, "local_valuesets", f"{path} cannot be read ({error.strerror or error})") from None
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError):
-        raise SiteConfigError(source, "local_valuesets", f"{path} is not a value-set file (see docs/terminology.md)") from None
+        problem = f"{path} is not a value-set file (see docs/terminology.md)"
+        raise SiteConfigError(source, "local_valuesets", problem) from None
     return str(path)
 
 
@@ -315,7 +318,8 @@ def load_for_service(path: str, env_local_valuesets: str = "") -> SiteConfig:
     may not both be set (one list of local codes, in one place)."""
     site = load_site_config(path)
     if site.local_valuesets and env_local_valuesets:
-        raise SiteConfigError(site.source, "local_valuesets", "CDS_LOCAL_VALUESETS is set too: name local codes in one place")
+        problem = "CDS_LOCAL_VALUESETS is set too: name local codes in one place"
+        raise SiteConfigError(site.source, "local_valuesets", problem)
     return site
 
 

@@ -112,8 +112,9 @@ class LockoutStore:
         try:
             with self.engine.begin() as connection:
                 connection.execute(insert(Lockout).values(
-                    patient_hash=card.patient_hash, rule_id=card.rule_id, evidence_fingerprint=card.evidence_fingerprint,
-                    card_uuid=card.card_uuid, outcome=outcome, locked_at=now,
+                    patient_hash=card.patient_hash, rule_id=card.rule_id,
+                    evidence_fingerprint=card.evidence_fingerprint, card_uuid=card.card_uuid, outcome=outcome,
+                    locked_at=now,
                 ))
         except IntegrityError:  # another worker inserted it in between: renew theirs
             with self.engine.begin() as connection:
