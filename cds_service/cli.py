@@ -1,4 +1,8 @@
-"""The `cds-service` command: serve, evaluate, report, check-config, load-fixtures."""
+"""The `cds-service` command: serve, evaluate, report, check-config, load-fixtures.
+
+Each command imports what it needs when it runs, so `cds-service --help` and argument errors answer
+without loading Flask, SQLAlchemy or the value sets. Nothing imports this module (no cycle can close here).
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +10,7 @@ import os
 import sys
 import tempfile
 import textwrap
+from datetime import UTC
 
 LOOPBACK_FHIR = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
@@ -116,7 +121,7 @@ def _print_cards(cards: list[dict]) -> None:
 
 def _fixture_for(document: dict, hook: str):
     """A fixture Bundle as is; a plain Bundle (a record plus draft orders) tagged with the hook asked for."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from cds_service.fixtures import FIXTURE_SYSTEM, FixtureError, fixture_from_bundle
 
@@ -125,13 +130,13 @@ def _fixture_for(document: dict, hook: str):
     except FixtureError:
         bundle = dict(document)
         bundle["meta"] = {"tag": [{"system": FIXTURE_SYSTEM, "code": hook}]}
-        bundle.setdefault("timestamp", datetime.now(timezone.utc).isoformat())
+        bundle.setdefault("timestamp", datetime.now(UTC).isoformat())
         return fixture_from_bundle(bundle)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     import json
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from cds_service.app import create_app
     from cds_service.config import Settings
@@ -145,7 +150,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"cannot read {args.file}: {error}", file=sys.stderr)
         return 2
     service_id = f"iliac-vein-{args.hook}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if isinstance(document, dict) and document.get("resourceType") == "Bundle":
         try:
             fixture = _fixture_for(document, args.hook)
@@ -174,18 +179,18 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from cds_service.config import Settings
-    from cds_service.report_formats import FORMATS
-    from cds_service.services.render import OVERRIDE_REASON_LABELS
+    from cds_service.report_formats import render
+    from cds_service.rules.cards import OVERRIDE_REASON_LABELS
     from cds_service.store.report import build_report
     from cds_service.store.repository import Store, make_engine
 
     since = None
     if args.since:
         try:
-            since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
+            since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
         except ValueError:
             print(f"--since must be a date like 2026-01-31, not {args.since!r}", file=sys.stderr)
             return 2
@@ -193,8 +198,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.card:
         return _card_audit(Store(make_engine(settings.database_url)), args.card, args.format)
     reports = build_report(Store(make_engine(settings.database_url)), since, OVERRIDE_REASON_LABELS)
-    render = FORMATS[args.format]
-    text = render(reports, since) if args.format == "html" else render(reports)
+    text = render(args.format, reports, since)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)

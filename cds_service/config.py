@@ -5,9 +5,9 @@ Clinical thresholds are not here: they live in `cds_service.pathway.settings`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Callable, Mapping
 
 
 class SettingsError(ValueError):
@@ -60,7 +60,7 @@ class Settings:
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if environ is None else environ
         values: dict = {}
 
@@ -108,7 +108,7 @@ class Settings:
         values.update(overrides)
         return cls(**values).validated()
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         if self.auth not in ("required", "off"):
             raise SettingsError(f"CDS_AUTH must be 'required' or 'off', not {self.auth!r}")
         if self.lockout_timeout <= 0:
@@ -120,5 +120,5 @@ class Settings:
                 raise SettingsError(f"JWT algorithm {algorithm} is not allowed: only asymmetric algorithms")
         return self
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes).validated()

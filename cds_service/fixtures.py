@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cds_service.fhir.prefetch import fill_template
@@ -74,7 +74,7 @@ def _parse_instant(value: object) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise FixtureError(f"Bundle.timestamp needs a time zone: {value!r}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _tags(bundle: dict, system: str) -> list[dict]:

@@ -3,7 +3,8 @@
 `decide` is pure: it is handed the lockouts already read. `Governance` is what the pipeline holds:
 the site file plus a lockout reader (`store.lockouts.LockoutStore`, passed in by `app.py`).
 
-- `off` rules are not evaluated (the services skip them); a card of one that still arrives is dropped.
+- `off` rules are not evaluated (the evaluate step asks the registry for the hook's rules without them);
+  a card of one that still arrives is dropped.
 - `silent` cards are logged as silent and not returned.
 - A patient-view card is suppressed when a clinician answered a card of the same rule for the same
   patient with the same evidence (same fingerprint) less than its lockout days ago. Order hooks never
@@ -11,58 +12,20 @@ the site file plus a lockout reader (`store.lockouts.LockoutStore`, passed in by
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
-from typing import Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Protocol
 
-from cds_service.pathway.facts import Evidence
-from cds_service.pathway.findings import Finding
 from cds_service.protocol.cards import Card
-from cds_service.site_config import LEANS_ON, OFF, SILENT, SiteConfig
+from cds_service.rules.registry import rule_by_id
+from cds_service.site_config import OFF, SILENT, SiteConfig
 
 log = logging.getLogger(__name__)
 ISSUED, SILENCED, SUPPRESSED = "issued", "silent", "suppressed"
 PATIENT_VIEW = "patient-view"
-# Finding values computed from the clock rather than the record: leaving them out keeps a card's
-# evidence "the same" from one day to the next. tests/test_governance.py checks every fixture.
-CLOCK_VALUES = frozenset({"days_since_stent"})
-
-
-# -- the card's evidence ----------------------------------------------------------------------------
-def fact_refs(finding: Finding, evidence: Sequence[Evidence] | None = None) -> tuple[str, ...]:
-    """The FHIR references a card used, in order, each once: the draft order first, then the facts."""
-    refs = ([finding.order_ref] if finding.order_ref else []) + [e.ref for e in (evidence or finding.evidence)]
-    return tuple(dict.fromkeys(ref for ref in refs if ref))
-
-
-def _canonical(value: object) -> object:
-    if isinstance(value, Enum):
-        return _canonical(value.value)
-    if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (set, frozenset)):
-        return sorted((_canonical(v) for v in value), key=repr)
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return repr(value)
-
-
-def evidence_fingerprint(finding: Finding, evidence: Sequence[Evidence] | None = None) -> str:
-    """sha256 of what the rule concluded from: each fact's reference, value and date, and the rule's
-    values. A new study, lab value or weight changes it; the passing of time does not."""
-    facts = [(e.ref, e.display, e.when.isoformat() if e.when else "") for e in (evidence or finding.evidence)]
-    values = {k: v for k, v in finding.values.items() if k not in CLOCK_VALUES}
-    payload = {"rule": finding.rule_id, "order": finding.order_ref or "", "facts": sorted(facts),
-               "values": _canonical(values)}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()
 
 
 # -- the decision -----------------------------------------------------------------------------------
@@ -127,10 +90,15 @@ def decide(
     return _unsuppress_leaned_on(decisions)
 
 
+def _leaned_on(rule_id: str) -> set[str]:
+    rule = rule_by_id(rule_id)
+    return {other.rule_id for other in rule.leans_on} if rule else set()
+
+
 def _unsuppress_leaned_on(decisions: list[Decision]) -> list[Decision]:
-    """A card that a returned card relies on is returned too, locked out or not (site_config.LEANS_ON)."""
+    """A card that a returned card relies on is returned too, locked out or not (`Rule.leans_on`)."""
     shown = {d.card.rule_id for d in decisions if d.status == ISSUED}
-    needed = {rule_id for rule in shown for rule_id in LEANS_ON.get(rule, ())}
+    needed = {rule_id for rule in shown for rule_id in _leaned_on(rule)}
     return [Decision(d.card, ISSUED) if d.status == SUPPRESSED and d.card.rule_id in needed else d for d in decisions]
 
 

@@ -1,27 +1,55 @@
-"""One hook call, start to end, without Flask: parse → prefetch → service → response → card log.
+"""One hook call, start to end, without Flask: parse → prefetch → extract facts → assess the axes →
+evaluate the hook's rules → render cards → govern (the site's modes and lockouts) → respond → log the cards.
 
 `app` and `cli evaluate` both run this, so the offline tool answers exactly as the service.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from cds_service.config import Settings
 from cds_service.errors import DataUnavailable
+from cds_service.fhir.extract import extract_facts
 from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.governance import Decision, Governance, returned
 from cds_service.metrics import Metrics
+from cds_service.pathway.assessment import Assessment, assess
+from cds_service.pathway.facts import ClinicalFacts
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.protocol.cards import response_json
+from cds_service.protocol.cards import Card, response_json
 from cds_service.protocol.feedback import parse_feedback
-from cds_service.protocol.request import parse_request
+from cds_service.protocol.request import HookRequest, parse_request
 from cds_service.services.base import HookCall, ServiceDefinition
+from cds_service.site_config import SiteConfig
 from cds_service.store.repository import Store, hash_patient
 
 log = logging.getLogger(__name__)
+
+
+def clinical_cards(service: ServiceDefinition, call: HookCall) -> list[Card]:
+    """The clinical steps: what the call asks about, its facts, the three axes, the hook's rules, the cards."""
+    runner = service.runner
+    selected = runner.select(call)
+    if selected is None:  # nothing for this hook to look at (order hooks: no order it checks)
+        return []
+    facts = extract(selected)
+    assessment = assess_axes(facts, selected.pathway)
+    fired = runner.evaluate(selected, facts, assessment)
+    return runner.render(selected, fired)
+
+
+def extract(call: HookCall) -> ClinicalFacts:
+    """FHIR: the record as typed facts, each with the references it came from."""
+    return extract_facts(call.record, call.now, call.value_sets)
+
+
+def assess_axes(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
+    """Pathway: the three axes (DVT, lesion, stent), windows and safety facts applied."""
+    return assess(facts, settings)
 
 
 class HookPipeline:
@@ -31,7 +59,6 @@ class HookPipeline:
         resolver: PrefetchResolver,
         store: Store,
         value_sets: ValueSets,
-        pathway: PathwaySettings,
         metrics: Metrics,
         card_writer: Callable[[list[dict]], None] | None = None,
         governance: Governance | None = None,
@@ -40,21 +67,47 @@ class HookPipeline:
         self.resolver = resolver
         self.store = store
         self.value_sets = value_sets
-        self.pathway = pathway
         self.metrics = metrics
         self.card_writer = card_writer or store.record_cards
-        self.governance = governance or Governance()  # no site file: every card returned, as before
+        self.governance = governance or Governance()  # no site file: guideline values, every card returned
         self._fixed_now = (
             datetime.fromisoformat(settings.fixed_now.replace("Z", "+00:00")) if settings.fixed_now else None
         )
 
+    @property
+    def site(self) -> SiteConfig:
+        """The site's configuration (CDS_SITE_CONFIG): the one source of the values, modes and lockouts in force."""
+        return self.governance.site
+
+    @property
+    def pathway(self) -> PathwaySettings:
+        """The pathway values in force: the site's, else the guideline's. Cards, discovery and rule pages read these."""
+        return self.site.pathway
+
     def now(self) -> datetime:
         if self.settings.clock is not None:
             return self.settings.clock()
-        return self._fixed_now or datetime.now(timezone.utc)
+        return self._fixed_now or datetime.now(UTC)
 
     def run(self, service: ServiceDefinition, body: object, base_url: str) -> dict:
-        request = parse_request(body, service.hook)
+        """One hook call, step by step."""
+        request = self.parse(service, body)
+        record = self.prefetch(service, request)
+        call = self.hook_call(service, request, record, base_url)
+        cards = clinical_cards(service, call)  # select → extract facts → assess axes → evaluate rules → render
+        patient_hash = hash_patient(request.patient_id, self.settings.patient_hash_salt)
+        decisions = self.govern(service, patient_hash, cards, call.now)
+        response = self.respond(returned(decisions))
+        self.log_cards(service, request.hook_instance, patient_hash, decisions)
+        return response
+
+    # -- the steps ------------------------------------------------------------------------------------------
+    def parse(self, service: ServiceDefinition, body: object) -> HookRequest:
+        """Protocol: the wire format in, validated (BadRequest on bad input)."""
+        return parse_request(body, service.hook)
+
+    def prefetch(self, service: ServiceDefinition, request: HookRequest) -> PatientRecord:
+        """FHIR: the prefetch as sent, the missing keys fetched; DataUnavailable (412) without what the hook needs."""
         record = self.resolver.resolve(request, service.prefetch)
         for key in service.required_keys:
             resource_type = resource_type_of(service.prefetch[key])
@@ -63,7 +116,10 @@ class HookPipeline:
                     f"The {resource_type} data this hook needs could not be obtained from the prefetch "
                     "or the FHIR server."
                 )
-        call = HookCall(
+        return record
+
+    def hook_call(self, service: ServiceDefinition, request: HookRequest, record: PatientRecord, base_url: str) -> HookCall:
+        return HookCall(
             service_id=service.id,
             hook=service.hook,
             hook_instance=request.hook_instance,
@@ -75,19 +131,22 @@ class HookPipeline:
             pathway=self.pathway,
             draft_orders=request.draft_order_resources,
             selections=request.selections,
-            rules_off=self.governance.rules_off,
+            rules_off=self.site.rules_off,
         )
-        cards = service.handle(call)
-        # Site governance (issue 13): silent and suppressed cards are logged, never returned.
-        patient_hash = hash_patient(request.patient_id, self.settings.patient_hash_salt)
-        decisions = self.governance.apply(service.hook, patient_hash, cards, call.now)
-        response = response_json(returned(decisions))
-        self._log_cards(service, request.hook_instance, patient_hash, decisions)
-        return response
 
-    def _log_cards(self, service: ServiceDefinition, hook_instance: str, patient_hash: str,
-                   decisions: list[Decision]) -> None:
-        issued_at = datetime.now(timezone.utc)
+    def govern(self, service: ServiceDefinition, patient_hash: str, cards: list[Card], now: datetime) -> list[Decision]:
+        """Site governance (issue 13): each card returned, silent (its rule's mode) or suppressed (a lockout
+        after a clinician's answer on the same evidence). Silent and suppressed cards are logged, never returned."""
+        return self.governance.apply(service.hook, patient_hash, cards, now)
+
+    def respond(self, cards: list[Card]) -> dict:
+        """Protocol: invariants enforced, nulls and empties dropped."""
+        return response_json(cards)
+
+    def log_cards(self, service: ServiceDefinition, hook_instance: str, patient_hash: str,
+                  decisions: list[Decision]) -> None:
+        """Store: every card with its status, the references it used and their fingerprint; counted by status."""
+        issued_at = datetime.now(UTC)
         rows = []
         for decision in decisions:
             card = decision.card

@@ -5,7 +5,7 @@ import csv
 import html
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cds_service.store.report import RuleReport
 
@@ -133,7 +133,7 @@ def as_html(reports: list[RuleReport], since: datetime | None = None) -> str:
     if not reports:
         bars.append("<p>No cards issued in this period.</p>")
     return PAGE.format(
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         since=f" · since {since.date().isoformat()}" if since else "",
         bars="\n".join(bars),
         counts=_counts_html(reports),
@@ -155,4 +155,10 @@ def _counts_html(reports: list[RuleReport]) -> str:
     return "\n".join(groups)
 
 
-FORMATS = {"table": as_table, "csv": as_csv, "json": as_json, "html": as_html}
+PLAIN_FORMATS = {"table": as_table, "csv": as_csv, "json": as_json}
+FORMATS = (*PLAIN_FORMATS, "html")
+
+
+def render(name: str, reports: list[RuleReport], since: datetime | None = None) -> str:
+    """The report in one of FORMATS; only the HTML page states the period it covers."""
+    return as_html(reports, since) if name == "html" else PLAIN_FORMATS[name](reports)

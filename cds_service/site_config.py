@@ -7,14 +7,17 @@ lockout. Pure: no Flask, no database.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
+from cds_service.fhir.valuesets import load_value_sets
 from cds_service.pathway.settings import PathwaySettings
+from cds_service.rules.registry import SERVICE_CARDS, all_rules
 
 ACTIVE, SILENT, OFF = "active", "silent", "off"
 MODES = (ACTIVE, SILENT, OFF)
@@ -33,13 +36,6 @@ ORDERED_PAIRS = (
     ("oversize_min_mm", "oversize_max_mm"),
     ("platelets_contraindication_10_3_ul", "platelets_caution_10_3_ul"),
 )
-
-
-# A rule whose card can lean on another rule's card: MASS-CHARACTERIZE says "the pelvic imaging card
-# carries the study" and suggests none itself. Hiding the card leaned on while the other is shown
-# would leave the mass without a study, so the file may not do it, and a lockout never hides it
-# (governance.decide). The rules registry can declare these per rule.
-LEANS_ON: dict[str, tuple[str, ...]] = {"MASS-CHARACTERIZE": ("DVT-PELVIC-IMAGING",)}
 
 
 class SiteConfigError(ValueError):
@@ -95,8 +91,6 @@ class SiteConfig:
 
     def effective(self) -> dict:
         """Everything the service will use, as JSON-ready data (`check-config`)."""
-        from cds_service.pathway.catalogue import all_rules
-
         rules = {}
         for rule in all_rules():
             entry: dict[str, object] = {"mode": self.mode(rule.rule_id)}
@@ -246,8 +240,6 @@ def _rules(section: object, source: str) -> dict[str, RulePolicy]:
         return {}
     _expect_mapping(section, source, "rules")
     assert isinstance(section, dict)
-    from cds_service.pathway.catalogue import SERVICE_CARDS, all_rules
-
     catalogue = {rule.rule_id: rule for rule in all_rules()}
     service_cards = {card.rule_id for card in SERVICE_CARDS}
     policies = {}
@@ -269,8 +261,12 @@ def _check_leaning(policies: dict[str, RulePolicy], source: str) -> None:
     def mode(rule_id: str) -> str:
         return policies[rule_id].mode if rule_id in policies else ACTIVE
 
-    for shown, leaned_on in LEANS_ON.items():
-        for rule_id in leaned_on:
+    # A rule's card can lean on another's (Rule.leans_on: MASS-CHARACTERIZE says "the pelvic imaging card
+    # carries the study"). Hiding the card leaned on while the other is shown would leave it without its study.
+    for rule in all_rules():
+        shown = rule.rule_id
+        for leaned_on in rule.leans_on:
+            rule_id = leaned_on.rule_id
             if mode(shown) == ACTIVE and mode(rule_id) in (SILENT, OFF):
                 raise SiteConfigError(
                     source, f"rules.{rule_id}.mode",
@@ -301,8 +297,6 @@ def _local_valuesets(value: object, source: str, base_dir: Path) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SiteConfigError(source, "local_valuesets", f"must be a file name, not {_kind(value)}")
     path = (base_dir / value).resolve()
-    from cds_service.fhir.valuesets import load_value_sets
-
     try:
         load_value_sets(path)
     except OSError as error:

@@ -1,6 +1,7 @@
 """governance: the evidence fingerprint and the returned / silent / suppressed decision (issue 13)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 
@@ -13,24 +14,45 @@ from cds_service.governance import (
     SUPPRESSED,
     Lock,
     decide,
-    evidence_fingerprint,
-    fact_refs,
     returned,
 )
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
-from cds_service.services.render import make_card
+from cds_service.rules.cards import make_card
+from cds_service.rules.fingerprint import evidence_fingerprint, fact_refs, stamp_evidence
+from cds_service.rules.post_stent_followup import PostStentFollowup
 from cds_service.site_config import RulePolicy, SiteConfig
-from tests.governance_helpers import Service, fixture_request
+from tests.helpers.governance import Service, fixture_request
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 WEIGHT = Evidence("Observation/w1", "Body weight 80 kg", NOW - timedelta(days=2))
 DUPLEX = Evidence("DiagnosticReport/d1", "Leg duplex: no thrombus", NOW - timedelta(days=5))
 
 
-def card(rule_id="DVT-DUPLEX", indicator=Indicator.WARNING, evidence=(WEIGHT,), values=None, order_ref=None):
-    finding = Finding(rule_id, indicator, values or {"side": "left"}, tuple(evidence), order_ref=order_ref)
-    return make_card(finding, "summary", "detail", lambda rule: f"https://cds.example.test/rules/{rule}")
+@dataclass(frozen=True, kw_only=True)
+class Sided(Finding):
+    side: str = "left"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dosed(Finding):
+    dose_mg: int
+
+
+def card(rule_id="DVT-DUPLEX", indicator=Indicator.WARNING, evidence=(WEIGHT,), order_ref=None):
+    finding = Sided(rule_id=rule_id, indicator=indicator, evidence=tuple(evidence), order_ref=order_ref)
+    made = make_card(finding, "summary", "detail", lambda rule: f"https://cds.example.test/rules/{rule}")
+    return stamp_evidence(made, finding)
+
+
+def dosed(rule_id, dose_mg, *evidence):
+    return Dosed(rule_id=rule_id, indicator=Indicator.INFO, dose_mg=dose_mg, evidence=tuple(evidence))
+
+
+def followup(days_since_stent):
+    return PostStentFollowup(rule_id="POST-STENT-FOLLOWUP", indicator=Indicator.INFO, evidence=(WEIGHT,),
+                             stent_date="2026-09-01", due_day=30, last_imaging_date="",
+                             days_since_stent=days_since_stent)
 
 
 def site(lockout_days=7, **rules) -> SiteConfig:
@@ -38,26 +60,25 @@ def site(lockout_days=7, **rules) -> SiteConfig:
 
 
 def test_fingerprint_changes_with_a_new_reference_a_new_value_or_a_new_date():
-    base = evidence_fingerprint(Finding("R", Indicator.INFO, {"dose_mg": 80}, (WEIGHT, DUPLEX)))
-    assert base == evidence_fingerprint(Finding("R", Indicator.INFO, {"dose_mg": 80}, (DUPLEX, WEIGHT)))
+    base = evidence_fingerprint(dosed("R", 80, WEIGHT, DUPLEX))
+    assert base == evidence_fingerprint(dosed("R", 80, DUPLEX, WEIGHT))
     changed = [
-        Finding("R", Indicator.INFO, {"dose_mg": 80}, (Evidence("Observation/w2", WEIGHT.display, WEIGHT.when), DUPLEX)),
-        Finding("R", Indicator.INFO, {"dose_mg": 80}, (Evidence(WEIGHT.ref, "Body weight 95 kg", WEIGHT.when), DUPLEX)),
-        Finding("R", Indicator.INFO, {"dose_mg": 80}, (Evidence(WEIGHT.ref, WEIGHT.display, NOW), DUPLEX)),
-        Finding("R", Indicator.INFO, {"dose_mg": 90}, (WEIGHT, DUPLEX)),
-        Finding("OTHER", Indicator.INFO, {"dose_mg": 80}, (WEIGHT, DUPLEX)),
+        dosed("R", 80, Evidence("Observation/w2", WEIGHT.display, WEIGHT.when), DUPLEX),
+        dosed("R", 80, Evidence(WEIGHT.ref, "Body weight 95 kg", WEIGHT.when), DUPLEX),
+        dosed("R", 80, Evidence(WEIGHT.ref, WEIGHT.display, NOW), DUPLEX),
+        dosed("R", 90, WEIGHT, DUPLEX),
+        dosed("OTHER", 80, WEIGHT, DUPLEX),
     ]
     assert len({base, *(evidence_fingerprint(f) for f in changed)}) == 1 + len(changed)
 
 
 def test_fingerprint_ignores_the_days_counted_by_the_clock():
-    day_1 = Finding("POST-STENT-FOLLOWUP", Indicator.INFO, {"due_day": 30, "days_since_stent": 41}, (WEIGHT,))
-    day_2 = Finding("POST-STENT-FOLLOWUP", Indicator.INFO, {"due_day": 30, "days_since_stent": 42}, (WEIGHT,))
-    assert evidence_fingerprint(day_1) == evidence_fingerprint(day_2)
+    assert evidence_fingerprint(followup(41)) == evidence_fingerprint(followup(42))
 
 
 def test_fact_refs_name_the_order_first_and_each_reference_once():
-    finding = Finding("STENT-LENGTH", Indicator.CRITICAL, {}, (WEIGHT, DUPLEX, WEIGHT), order_ref="ServiceRequest/s1")
+    finding = Finding(rule_id="STENT-LENGTH", indicator=Indicator.CRITICAL, evidence=(WEIGHT, DUPLEX, WEIGHT),
+                      order_ref="ServiceRequest/s1")
     assert fact_refs(finding) == ("ServiceRequest/s1", "Observation/w1", "DiagnosticReport/d1")
 
 

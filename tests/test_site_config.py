@@ -14,7 +14,7 @@ from cds_service.site_config import (
     load_for_service,
     load_site_config,
 )
-from tests.governance_helpers import write_site
+from tests.helpers.governance import write_site
 
 CODES = {"valueSets": [{"id": "acute-dvt", "codes": [{"system": "http://hospital.example/codes", "code": "DVT-L"}]}]}
 
@@ -109,7 +109,7 @@ def test_codes_in_the_site_file_and_in_cds_local_valuesets_conflict(tmp_path):
 
 
 def test_site_codes_reach_the_value_sets(tmp_path):
-    from tests.governance_helpers import Service
+    from tests.helpers.governance import Service
 
     (tmp_path / "site-codes.yaml").write_text(json.dumps(CODES))
     service = Service(f"sqlite:///{tmp_path}/x.db", write_site(tmp_path, {"local_valuesets": "site-codes.yaml"}), None)
@@ -148,7 +148,7 @@ def test_serve_refuses_a_bad_site_file_with_one_line(tmp_path, monkeypatch, caps
 
 
 def test_values_that_differ_from_the_guideline_are_logged_at_start(tmp_path, caplog):
-    from tests.governance_helpers import Service
+    from tests.helpers.governance import Service
 
     with caplog.at_level("WARNING"):
         Service(f"sqlite:///{tmp_path}/x.db", write_site(tmp_path, {"pathway": {"oversize_max_mm": 3}}), None)
@@ -156,7 +156,7 @@ def test_values_that_differ_from_the_guideline_are_logged_at_start(tmp_path, cap
 
 
 def test_the_kubernetes_example_mounts_a_valid_site_file(tmp_path):
-    from tests.conftest import REPO
+    from tests.helpers.hooks import REPO
 
     documents = list(yaml.safe_load_all((REPO / "deploy" / "kubernetes.yaml").read_text()))
     config_map = next(d for d in documents if d["kind"] == "ConfigMap")

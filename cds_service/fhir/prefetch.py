@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import quote
 
 import requests
 
 from cds_service.config import Settings
 from cds_service.fhir.client import Deadline, FhirClient, FhirError, is_allowed, next_link
+from cds_service.fhir.record import PatientRecord
 from cds_service.protocol.request import HookRequest
-from cds_service.services.base import PatientRecord
 
 log = logging.getLogger(__name__)
 

@@ -136,7 +136,7 @@ class Card:
     uuid: str = field(default_factory=new_uuid)
     # Internal, never serialized (to_json names every field it sends): the FHIR references the card
     # used, and a hash of those references and the rule's values. The card log keeps both (audit);
-    # the lockout after feedback compares the hash ("same evidence"). Set by services.render.make_card.
+    # the lockout after feedback compares the hash ("same evidence"). Set by rules.fingerprint.stamp_evidence.
     fact_refs: tuple[str, ...] = field(default=(), compare=False, repr=False)
     evidence_fingerprint: str = field(default="", compare=False, repr=False)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cds_service.errors import BadRequest
@@ -32,7 +32,7 @@ def _timestamp(value: Any, index: int) -> datetime:
         raise BadRequest(f"feedback[{index}].outcomeTimestamp must be an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         raise BadRequest(f"feedback[{index}].outcomeTimestamp needs a time zone (UTC 'Z')")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _short_string(value: Any, name: str, limit: int) -> str:

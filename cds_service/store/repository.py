@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from cds_service.protocol.feedback import FeedbackEntry
+from cds_service.store.migrations import add_missing_columns  # columns added after release (issue 13)
 from cds_service.store.models import Base, CardIssued, FeedbackItem
 
 
@@ -41,8 +42,6 @@ def _with_tables(engine: Engine) -> Engine:
         Base.metadata.create_all(engine)
     except OperationalError:  # another process created the tables between the check and the CREATE
         Base.metadata.create_all(engine)
-    from cds_service.store.migrations import add_missing_columns  # columns added after release (issue 13)
-
     add_missing_columns(engine)
     return engine
 
@@ -77,7 +76,7 @@ class Store:
 
     def store_feedback(self, service_id: str, entries: list[FeedbackEntry]) -> int:
         """Store every item once; returns how many were new. Raises only on storage failure."""
-        received = datetime.now(timezone.utc)
+        received = datetime.now(UTC)
         new = 0
         for entry in entries:
             row = FeedbackItem(

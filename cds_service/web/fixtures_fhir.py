@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 
 from cds_service.fixtures import FixtureStore, all_fixtures
 
@@ -38,32 +39,47 @@ def capability_statement(base: str) -> dict:
     }
 
 
-def register_fixtures_fhir(app: Flask) -> None:
-    store = FixtureStore(all_fixtures())
+fixtures_fhir = Blueprint("fixtures_fhir", __name__, url_prefix="/fixtures-fhir")
 
-    def base() -> str:
-        return request.host_url.rstrip("/") + "/fixtures-fhir"
 
-    def answer(status: int, body: dict) -> Response:
-        response = jsonify(body)
-        response.status_code = status
-        response.content_type = FHIR_JSON
-        return response
+@fixtures_fhir.record_once
+def _load_fixtures(setup: BlueprintSetupState) -> None:
+    setup.app.extensions["fixtures_fhir"] = FixtureStore(all_fixtures())
 
-    @app.get("/fixtures-fhir/metadata")
-    def fixtures_metadata():
-        return answer(200, capability_statement(base()))
 
-    @app.get("/fixtures-fhir/<resource_type>/<resource_id>")
-    def fixtures_read(resource_type: str, resource_id: str):
-        return answer(*store.read(resource_type, resource_id))
+def _store() -> FixtureStore:
+    store: FixtureStore = current_app.extensions["fixtures_fhir"]
+    return store
 
-    @app.get("/fixtures-fhir/<resource_type>")
-    def fixtures_search(resource_type: str):
-        query = urlencode(list(request.args.items(multi=True)))
-        return answer(*store.respond(f"{resource_type}?{query}", base()))
 
-    @app.post("/fixtures-fhir/<resource_type>/_search")
-    def fixtures_post_search(resource_type: str):
-        params = list(request.form.items(multi=True)) + list(request.args.items(multi=True))
-        return answer(*store.respond(f"{resource_type}?{urlencode(params)}", base()))
+def _base() -> str:
+    return request.host_url.rstrip("/") + "/fixtures-fhir"
+
+
+def _answer(status: int, body: dict) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = FHIR_JSON
+    return response
+
+
+@fixtures_fhir.get("/metadata")
+def metadata() -> Response:
+    return _answer(200, capability_statement(_base()))
+
+
+@fixtures_fhir.get("/<resource_type>/<resource_id>")
+def read(resource_type: str, resource_id: str) -> Response:
+    return _answer(*_store().read(resource_type, resource_id))
+
+
+@fixtures_fhir.get("/<resource_type>")
+def search(resource_type: str) -> Response:
+    query = urlencode(list(request.args.items(multi=True)))
+    return _answer(*_store().respond(f"{resource_type}?{query}", _base()))
+
+
+@fixtures_fhir.post("/<resource_type>/_search")
+def post_search(resource_type: str) -> Response:
+    params = list(request.form.items(multi=True)) + list(request.args.items(multi=True))
+    return _answer(*_store().respond(f"{resource_type}?{urlencode(params)}", _base()))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.governance_helpers import card_of, fixture_request, rules_of, write_site
+from tests.helpers.governance import card_of, fixture_request, rules_of, write_site
 
 pytestmark = pytest.mark.slow
 

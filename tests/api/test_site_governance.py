@@ -1,14 +1,15 @@
 """Site governance through the HTTP API (issue 13): rule modes, lockout after feedback, fail open, audit."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
 import pytest
 
-from cds_service.pathway import patient_view as pathway_patient_view
+from cds_service.rules import registry
 from cds_service.store.lockouts import LockoutStore
-from tests.governance_helpers import (
+from tests.helpers.governance import (
     Service,
     as_patient,
     card_of,
@@ -60,9 +61,9 @@ def test_off_rule_is_not_evaluated_at_all(make_service, monkeypatch):
     def must_not_run(*_):
         raise AssertionError("an off rule was evaluated")
 
-    functions = tuple((rule_id, must_not_run if rule_id == "NIVL-WORKUP" else rule)
-                      for rule_id, rule in pathway_patient_view.RULE_FUNCTIONS)
-    monkeypatch.setattr(pathway_patient_view, "RULE_FUNCTIONS", functions)
+    rules = tuple(dataclasses.replace(rule, evaluate=must_not_run) if rule.rule_id == "NIVL-WORKUP" else rule
+                  for rule in registry.PATIENT_VIEW_RULES)
+    monkeypatch.setattr(registry, "PATIENT_VIEW_RULES", rules)
     body, now = fixture_request(IVUS_FIXTURE)
     service = make_service({"rules": {"NIVL-WORKUP": {"mode": "off"}}}, now)
     assert rules_of(service.call(body)) == ["NIVL-IVUS-REQUIRED"]

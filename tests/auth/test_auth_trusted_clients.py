@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from auth_helpers import ISS_A, ISS_B, SANDBOX_KID, SERVICE_URL, bearer, claims
 from cds_service.auth import Authenticator, TrustedClientsError
 from cds_service.auth.testkit import jwks_of, new_rs384_key, write_trusted_clients
 from cds_service.auth.trusted_clients import (
@@ -18,6 +17,7 @@ from cds_service.auth.trusted_clients import (
     sandbox_client,
 )
 from cds_service.config import Settings
+from tests.helpers.auth import ISS_A, ISS_B, SANDBOX_KID, SERVICE_URL, bearer, claims
 
 
 def write(tmp_path: Path, clients) -> Path:

@@ -10,7 +10,7 @@ import pytest
 from cds_service.cli import main
 from cds_service.report_formats import as_csv, as_html, as_json, as_table
 from cds_service.store.report import build_report
-from tests.governance_helpers import Service, card_of, fixture_request, write_site
+from tests.helpers.governance import Service, card_of, fixture_request, write_site
 
 IVUS_FIXTURE = "may-thurner-diagnosis-needs-ivus"  # NIVL-IVUS-REQUIRED (warning), NIVL-WORKUP (info)
 

@@ -47,6 +47,17 @@ def worker_pids(master_pid: int) -> set[int]:
     return {int(pid) for pid in children.read_text().split()}
 
 
+def workers_booted(master_pid: int, expected: int, timeout: float = 20.0) -> set[int]:
+    """The workers, once `expected` of them run: /healthz answers as soon as the first one has booted,
+    and on a loaded machine the second can take seconds more."""
+    deadline = time.monotonic() + timeout
+    found = worker_pids(master_pid)
+    while len(found) < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = worker_pids(master_pid)
+    return found
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One server for the module: each test signs tokens of its own, so they cannot interfere."""
@@ -117,7 +128,7 @@ def discovery(base_url: str, token: str) -> int:
 
 def test_replay_is_refused_across_workers(server):
     base_url, key, process = server
-    assert len(worker_pids(process.pid)) == 2, "expected gunicorn to run two workers"
+    assert len(workers_booted(process.pid, 2)) == 2, "expected gunicorn to run two workers"
 
     def token() -> str:
         return key.sign(cds_claims(ISS, f"{base_url}/cds-services"))

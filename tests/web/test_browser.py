@@ -27,8 +27,8 @@ from urllib.request import urlopen
 import pytest
 
 from cds_service.config import Settings
-from cds_service.pathway.catalogue import rule_by_id
 from cds_service.protocol.feedback import FeedbackEntry
+from cds_service.rules.registry import rule_by_id
 from cds_service.store.repository import Store, hash_patient, make_engine
 
 pytestmark = pytest.mark.browser

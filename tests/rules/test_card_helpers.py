@@ -1,5 +1,5 @@
 from cds_service.pathway.findings import Finding, Indicator
-from cds_service.services.render import make_card, shorten
+from cds_service.rules.cards import make_card, shorten
 
 
 def codes(card) -> set[str]:
@@ -11,17 +11,17 @@ def url(rule_id: str) -> str:
 
 
 def test_order_cards_offer_order_override_reasons():
-    card = make_card(Finding("STENT-LENGTH", Indicator.CRITICAL, order_ref="DeviceRequest/1"), "s", "d", url)
+    card = make_card(Finding(rule_id="STENT-LENGTH", indicator=Indicator.CRITICAL, order_ref="DeviceRequest/1"), "s", "d", url)
     assert "will-revise" in codes(card) and "anatomy-confirmed" in codes(card)
 
 
 def test_patient_view_cards_never_offer_to_revise_an_order():
-    card = make_card(Finding("MASS-EXTRINSIC", Indicator.WARNING), "s", "d", url)
+    card = make_card(Finding(rule_id="MASS-EXTRINSIC", indicator=Indicator.WARNING), "s", "d", url)
     assert "will-revise" not in codes(card) and "already-addressed" in codes(card)
 
 
 def test_info_cards_carry_no_override_reasons():
-    assert make_card(Finding("NIVL-WORKUP", Indicator.INFO), "s", "d", url).override_reasons == []
+    assert make_card(Finding(rule_id="NIVL-WORKUP", indicator=Indicator.INFO), "s", "d", url).override_reasons == []
 
 
 def test_shorten_keeps_summaries_under_140_characters_without_cutting_words():

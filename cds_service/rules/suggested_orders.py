@@ -142,7 +142,7 @@ def medication_request(proposal: CreateEnoxaparin, patient_id: str) -> dict:
     }
 
 
-def suggestion_label(proposal: Proposal) -> str:
+def suggestion_label(proposal: CreateOrder | CreateEnoxaparin) -> str:
     if isinstance(proposal, CreateEnoxaparin):
         return "Order " + enoxaparin_text(proposal).replace("Enoxaparin", "enoxaparin", 1)
     return f"Order {order_spec(proposal).title}"

@@ -1,9 +1,8 @@
-"""What every card of this service has in common: source, rule topic, override reasons, evidence list."""
+"""What every card has in common: source, rule topic, override reasons, evidence list."""
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from cds_service.governance import evidence_fingerprint, fact_refs
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.protocol.cards import OVERRIDE_SYSTEM, RULES_SYSTEM, Card, Coding, Source, Suggestion
@@ -57,9 +56,7 @@ def make_card(
     rule_url: Callable[[str], str],
     rule_title: str = "",
     suggestions: Sequence[Suggestion] = (),
-    evidence: Sequence[Evidence] | None = None,
 ) -> Card:
-    """`evidence`: the facts the card cites, when more than the finding's (an order card adds the order)."""
     indicator = finding.indicator
     return Card(
         summary=summary,
@@ -77,9 +74,6 @@ def make_card(
             if indicator in (Indicator.WARNING, Indicator.CRITICAL)
             else []
         ),
-        # Issue 13 / 12: never serialized; the card log stores them, the lockout compares the fingerprint.
-        fact_refs=fact_refs(finding, evidence),
-        evidence_fingerprint=evidence_fingerprint(finding, evidence),
     )
 
 

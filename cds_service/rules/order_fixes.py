@@ -1,5 +1,6 @@
 """Fixes to draft orders, as CDS Hooks suggestions: `update` the order that carries the error, or
-`delete` an order that is not indicated.
+`delete` an order that is not indicated. An order rule whose finding proposes a fix (`UpdateOrder`,
+`DeleteOrder`) declares `suggest=order_suggestions`.
 
 An update carries a deep copy of the draft resource with only the named thing changed: the
 stent length or diameter (a `DeviceRequest.parameter` valueQuantity, or the number in the
@@ -9,15 +10,17 @@ was read from a DeviceRequest based on it gets the update on that DeviceRequest.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from cds_service.fhir import orders as order_reading
+from cds_service.fhir.fhir_json import as_dict, reference_of
 from cds_service.fhir.valuesets import RXNORM, UCUM, ValueSets
 from cds_service.pathway.dosing import PREFILLED_SYRINGES
 from cds_service.pathway.findings import CreateEnoxaparin, DeleteOrder, Finding, Proposal, UpdateOrder
 from cds_service.protocol.cards import Action, Suggestion
-from cds_service.services.suggested_orders import enoxaparin_text, medication_request
+from cds_service.rules.framework import SuggestContext
+from cds_service.rules.suggested_orders import enoxaparin_text, medication_request
 
 GTS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 TIMING_CODES = {2: ("Q12H", "every 12 hours"), 1: ("Q24H", "every 24 hours")}
@@ -31,12 +34,12 @@ class DraftSet:
     value_sets: ValueSets
 
     def find(self, ref: str) -> dict | None:
-        return next((r for r in self.resources if isinstance(r, dict) and order_reading.reference_of(r) == ref), None)
+        return next((r for r in self.resources if isinstance(r, dict) and reference_of(r) == ref), None)
 
 
-def suggestions_for(finding: Finding, drafts: DraftSet) -> list[Suggestion]:
-    """A suggestion per proposal of the finding that can be made into a valid action."""
-    found = [_suggestion(proposal, drafts) for proposal in finding.proposals]
+def order_suggestions(finding: Finding, ctx: SuggestContext) -> list[Suggestion]:
+    """A suggestion per proposal of the finding that can be made into a valid action on the drafts."""
+    found = [_suggestion(proposal, ctx.drafts) for proposal in finding.proposals]
     return [s for s in found if s is not None]
 
 
@@ -83,11 +86,11 @@ def _size_update(order: dict, which: str, new_mm: float, drafts: DraftSet) -> Su
     # The procedure and its device are one stent: where the other one states the same size in its
     # words, it changes too, so that the order signed never says two sizes.
     stated = order_reading.stent_dimension(carrier, which, drafts.value_sets)
-    carrier_ref = order_reading.reference_of(carrier)
-    others = [r for r in _one_stent(order, drafts) if order_reading.reference_of(r) != carrier_ref]
+    carrier_ref = reference_of(carrier)
+    others = [r for r in _one_stent(order, drafts) if reference_of(r) != carrier_ref]
     old_mm = stated.mm if stated is not None else None
     resources = [updated] + [r for r in (with_size_in_text(o, which, old_mm, new_mm) for o in others) if r]
-    refs = ", ".join(order_reading.reference_of(r) for r in resources)
+    refs = ", ".join(reference_of(r) for r in resources)
     label = f"Change the stent {which} to {new_mm:g} mm ({refs})"
     return Suggestion(label=label, actions=[Action(type="update", description=label, resource=r) for r in resources])
 
@@ -100,7 +103,7 @@ def _one_stent(order: dict, drafts: DraftSet) -> list[dict]:
     """The stent procedure and the device orders based on it (or just the order)."""
     if order.get("resourceType") != "ServiceRequest":
         return [order]
-    return [order] + order_reading.devices_based_on(order_reading.reference_of(order), drafts.resources)
+    return [order] + order_reading.devices_based_on(reference_of(order), drafts.resources)
 
 
 def with_size_in_text(resource: dict, which: str, old_mm: float | None, new_mm: float) -> dict | None:
@@ -111,7 +114,7 @@ def with_size_in_text(resource: dict, which: str, old_mm: float | None, new_mm: 
 
 def size_carrier(order: dict, which: str, drafts: DraftSet) -> dict | None:
     """The draft resource the stent's size was read from: the order, or its basedOn DeviceRequest."""
-    devices = order_reading.devices_based_on(order_reading.reference_of(order), drafts.resources)
+    devices = order_reading.devices_based_on(reference_of(order), drafts.resources)
     if order.get("resourceType") != "ServiceRequest":
         devices = []
     dimension = order_reading.stent_dimension(order, which, drafts.value_sets, devices)
@@ -134,7 +137,7 @@ def with_stent_size(resource: dict, which: str, new_mm: float, value_sets: Value
 
 
 def _set_quantity(parameter: dict, new_mm: float) -> None:
-    quantity = parameter.get("valueQuantity") if isinstance(parameter.get("valueQuantity"), dict) else {}
+    quantity = as_dict(parameter.get("valueQuantity"))
     quantity.update({"value": _number(new_mm), "unit": "mm", "system": UCUM, "code": "mm"})
     parameter["valueQuantity"] = quantity
 
@@ -224,8 +227,8 @@ def _set_dose(dosage: dict, dose_mg: float) -> None:
 
 
 def _set_timing(dosage: dict, per_day: int) -> None:
-    timing = dosage.get("timing") if isinstance(dosage.get("timing"), dict) else {}
-    repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+    timing = as_dict(dosage.get("timing"))
+    repeat = as_dict(timing.get("repeat"))
     for stale in ("frequencyMax", "periodMax", "timeOfDay", "when", "offset"):
         repeat.pop(stale, None)
     repeat.update({"frequency": per_day, "period": 1, "periodUnit": "d"})

@@ -1,14 +1,14 @@
 """Every patient-view rule of RULES.md: fires / does not fire, indicator, values and proposals.
 
-Facts are built directly (builders from test_assessment.py); no FHIR, no HTTP.
+Facts are built directly (tests/helpers/facts.py); no FHIR, no HTTP.
 """
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
-from cds_service.pathway import patient_view as pv
 from cds_service.pathway.assessment import assess
 from cds_service.pathway.facts import (
     DrugClass,
@@ -27,7 +27,10 @@ from cds_service.pathway.facts import (
 )
 from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder, Indicator
 from cds_service.pathway.settings import PathwaySettings
-from test_assessment import (  # noqa: E402  (same folder: pytest puts it on sys.path)
+from cds_service.rules import post_stent_followup
+from cds_service.rules.registry import PATIENT_VIEW_RULES, rules_for
+from cds_service.services.patient_view import evaluate
+from tests.helpers.facts import (
     S,
     ago,
     cond,
@@ -48,12 +51,17 @@ from test_assessment import (  # noqa: E402  (same folder: pytest puts it on sys
 )
 
 
+def findings(f, settings: PathwaySettings = S) -> list:
+    """Every patient-view finding, in pathway order, as the service evaluates them."""
+    return [fired.finding for fired in evaluate(f, assess(f, settings), settings)]
+
+
 def ids(f, settings: PathwaySettings = S) -> list[str]:
-    return [finding.rule_id for finding in pv.evaluate(f, settings)]
+    return [finding.rule_id for finding in findings(f, settings)]
 
 
 def finding(f, rule_id: str, settings: PathwaySettings = S):
-    found = [x for x in pv.evaluate(f, settings) if x.rule_id == rule_id]
+    found = [x for x in findings(f, settings) if x.rule_id == rule_id]
     return found[0] if found else None
 
 
@@ -69,18 +77,18 @@ def confirmed(**kw):
 # -- scope -------------------------------------------------------------------------------------------
 def test_out_of_scope_patient_gets_no_findings_even_with_a_dvt_workup_gap():
     f = facts(swellings=[swelling(Side.BOTH)], masses=[], pe_diagnoses=[cond("Condition/pe")])
-    assert pv.evaluate(f, S) == []
+    assert findings(f, S) == []
 
 
 def test_out_of_scope_empty_record():
-    assert pv.evaluate(facts(), S) == []
+    assert findings(facts(), S) == []
 
 
 # -- DVT-DUPLEX --------------------------------------------------------------------------------------
 def test_dvt_duplex_fires_for_unilateral_swelling_without_study():
     x = finding(left_swelling(), "DVT-DUPLEX")
     assert x.indicator == Indicator.WARNING
-    assert x.values["variant"] == "no-study"
+    assert x.variant == "no-study"
     assert x.proposals == (CreateOrder("leg-duplex", Side.LEFT),)
 
 
@@ -102,23 +110,23 @@ def test_dvt_duplex_silent_once_assessed(f):
 def test_dvt_duplex_names_a_limited_study_and_suggests_the_complete_one():
     f = left_swelling(duplex_results=[duplex(extent=DuplexExtent.LIMITED, days=4)])
     x = finding(f, "DVT-DUPLEX")
-    assert x.values["variant"] == "limited"
-    assert x.values["study_date"] == ago(4).date().isoformat()
-    assert x.values["extent"] == "femoropopliteal"
+    assert x.variant == "limited"
+    assert x.study_date == ago(4).date().isoformat()
+    assert x.extent == "femoropopliteal"
     assert x.proposals == (CreateOrder("leg-duplex", Side.LEFT),)
 
 
 def test_dvt_duplex_result_not_coded_suggests_nothing():
     f = left_swelling(duplex_results=[duplex(ThrombusResult.UNREADABLE, days=3)])
     x = finding(f, "DVT-DUPLEX")
-    assert x.values["variant"] == "result-not-coded"
-    assert x.values["study_date"] == ago(3).date().isoformat()
+    assert x.variant == "result-not-coded"
+    assert x.study_date == ago(3).date().isoformat()
     assert x.proposals == ()
 
 
 def test_dvt_duplex_preliminary_negative_awaits_the_final_report():
     x = finding(left_swelling(duplex_results=[duplex(status=ResultStatus.PRELIMINARY)]), "DVT-DUPLEX")
-    assert x.values["variant"] == "preliminary" and x.proposals == ()
+    assert x.variant == "preliminary" and x.proposals == ()
 
 
 @pytest.mark.parametrize("days, fires", [(90, False), (91, True)])
@@ -127,19 +135,19 @@ def test_dvt_duplex_after_the_negative_study_expires(days, fires):
     x = finding(f, "DVT-DUPLEX")
     assert (x is not None) is fires
     if fires:
-        assert x.values["variant"] == "expired"
+        assert x.variant == "expired"
 
 
 def test_dvt_duplex_after_new_swelling():
     f = excluded(swellings=[swelling(severity=Severity.MINIMAL, days=10), swelling(days=1, ref="Condition/worse")])
     x = finding(f, "DVT-DUPLEX")
-    assert x.values["variant"] == "new-swelling"
+    assert x.variant == "new-swelling"
     assert x.proposals
 
 
 def test_dvt_duplex_fires_when_reports_unreadable_and_says_so():
     x = finding(excluded(unreadable=frozenset({"DiagnosticReport"})), "DVT-DUPLEX")
-    assert x.values["reports_unreadable"] == ["DiagnosticReport"]
+    assert x.reports_unreadable == ("DiagnosticReport",)
 
 
 # -- DVT-PELVIC-IMAGING ------------------------------------------------------------------------------
@@ -147,21 +155,21 @@ def test_pelvic_imaging_for_persisting_swelling_suggests_ct_venography():
     f = excluded(persisting_swelling=[ev("Observation/persist", "persists", ago(1))])
     x = finding(f, "DVT-PELVIC-IMAGING")
     assert x.indicator == Indicator.WARNING
-    assert x.values["triggers"] == ["persisting-swelling"]
+    assert x.triggers == ("persisting-swelling",)
     assert x.proposals == (CreateOrder("ct-venography"),)
 
 
 def test_pelvic_imaging_names_the_flat_waveform():
     waveform = WaveformFact(ev("Observation/cfv", "non-phasic", ago(2)), Waveform.NON_PHASIC, Side.LEFT)
     x = finding(excluded(cfv_waveforms=[waveform]), "DVT-PELVIC-IMAGING")
-    assert x.values["triggers"] == ["non-phasic-cfv-waveform"]
+    assert x.triggers == ("non-phasic-cfv-waveform",)
 
 
 def test_pelvic_imaging_in_pregnancy_is_mr_venography():
     f = excluded(persisting_swelling=[ev("Observation/p", "persists", ago(1))], pregnancy=[cond("Condition/preg")])
     x = finding(f, "DVT-PELVIC-IMAGING")
     assert x.proposals == (CreateOrder("mr-venography"),)
-    assert x.values["variant"] == "pregnancy"
+    assert x.variant == "pregnancy"
 
 
 def test_pelvic_imaging_and_mass_characterize_share_one_study():
@@ -169,16 +177,16 @@ def test_pelvic_imaging_and_mass_characterize_share_one_study():
     pelvic_finding = finding(f, "DVT-PELVIC-IMAGING")
     mass_finding = finding(f, "MASS-CHARACTERIZE")
     assert pelvic_finding.proposals == (CreateOrder("ct-venography-with-mass"),)
-    assert pelvic_finding.values["triggers"] == ["pelvic-mass"]
-    assert mass_finding.values["variant"] == "combined-with-pelvic-imaging"
+    assert pelvic_finding.triggers == ("pelvic-mass",)
+    assert mass_finding.variant == "combined-with-pelvic-imaging"
     assert mass_finding.proposals == ()
 
 
 def test_pelvic_imaging_done_but_not_coded_suggests_nothing():
     f = excluded(masses=[mass()], imaging=[imaging(ImagingKind.CT_VENOGRAPHY_PELVIS, 1)])
     x = finding(f, "DVT-PELVIC-IMAGING")
-    assert x.values["variant"] == "result-not-coded"
-    assert x.values["study_date"] == ago(1).date().isoformat()
+    assert x.variant == "result-not-coded"
+    assert x.study_date == ago(1).date().isoformat()
     assert x.proposals == ()
 
 
@@ -198,7 +206,7 @@ def test_anticoagulate_with_weight_suggests_enoxaparin_every_12_h():
     x = finding(confirmed(), "DVT-ANTICOAGULATE")
     assert x.indicator == Indicator.CRITICAL
     assert x.proposals == (CreateEnoxaparin(70, 2),)
-    assert x.values["preliminary"] is False
+    assert x.preliminary is False
 
 
 @pytest.mark.parametrize("weight, dose", [(65, 70), (64.9, 60), (75, 80)])
@@ -211,13 +219,13 @@ def test_anticoagulate_dose_rounding(weight, dose):
 def test_anticoagulate_every_24_h_below_egfr_30(egfr, per_day):
     x = finding(confirmed(egfr=[meas("Observation/egfr", egfr, "mL/min/{1.73_m2}", hours=3)]), "DVT-ANTICOAGULATE")
     assert x.proposals == (CreateEnoxaparin(70, per_day),)
-    assert x.values["egfr_unknown"] is False
+    assert x.egfr_unknown is False
 
 
 def test_anticoagulate_without_weight_gives_no_dose_and_asks():
     x = finding(confirmed(weight=[]), "DVT-ANTICOAGULATE")
     assert x.proposals == ()
-    assert x.values["weight_kg"] is None
+    assert x.weight_kg is None
 
 
 @pytest.mark.parametrize("days, has_dose", [(30, True), (31, False)])
@@ -228,19 +236,19 @@ def test_anticoagulate_weight_window(days, has_dose):
 
 def test_anticoagulate_renal_function_unknown_still_doses_every_12_h():
     x = finding(confirmed(egfr=[]), "DVT-ANTICOAGULATE")
-    assert x.values["egfr_unknown"] is True
+    assert x.egfr_unknown is True
     assert x.proposals == (CreateEnoxaparin(70, 2),)
 
 
 def test_anticoagulate_preliminary_positive():
     f = confirmed(dvt_diagnoses=[], duplex_results=[duplex(ThrombusResult.PRESENT, status=ResultStatus.PRELIMINARY)])
-    assert finding(f, "DVT-ANTICOAGULATE").values["preliminary"] is True
+    assert finding(f, "DVT-ANTICOAGULATE").preliminary is True
 
 
 def test_anticoagulate_for_acute_pe_alone_in_scope():
     f = confirmed(dvt_diagnoses=[], pe_diagnoses=[cond("Condition/pe")], duplex_results=[duplex()])
     x = finding(f, "DVT-ANTICOAGULATE")
-    assert x.values["acute_pe"] is True and x.values["dvt_confirmed"] is False
+    assert x.acute_pe is True and x.dvt_confirmed is False
 
 
 def test_anticoagulate_silent_on_treatment_dose():
@@ -252,22 +260,22 @@ def test_anticoagulate_silent_on_treatment_dose():
 def test_anticoagulate_names_a_prophylactic_dose():
     f = confirmed(medications=[med("enoxaparin", DrugClass.LMWH, dose=40, per_day=1)])
     x = finding(f, "DVT-ANTICOAGULATE")
-    assert x.values["below_treatment"] == ["enoxaparin"]
+    assert x.below_treatment == ("enoxaparin",)
 
 
 def test_anticoagulate_names_an_unknown_dose():
     x = finding(confirmed(medications=[med("enoxaparin", DrugClass.LMWH)]), "DVT-ANTICOAGULATE")
-    assert x.values["below_treatment"] == ["enoxaparin"]
+    assert x.below_treatment == ("enoxaparin",)
 
 
 def test_anticoagulate_still_fires_when_medications_are_unreadable():
     x = finding(confirmed(unreadable=frozenset({"MedicationRequest"})), "DVT-ANTICOAGULATE")
-    assert x.values["medications_unknown"] is True
+    assert x.medications_unknown is True
 
 
 def test_anticoagulate_with_hit_suggests_no_enoxaparin():
     x = finding(confirmed(hit=[cond("Condition/hit")]), "DVT-ANTICOAGULATE")
-    assert x.values["hit"] is True and x.proposals == ()
+    assert x.hit is True and x.proposals == ()
 
 
 @pytest.mark.parametrize("platelets, fires, caution", [
@@ -276,12 +284,12 @@ def test_anticoagulate_platelet_thresholds(platelets, fires, caution):
     x = finding(confirmed(platelets=[meas("Observation/plt", platelets, "10*3/uL", hours=2)]), "DVT-ANTICOAGULATE")
     assert (x is not None) is fires
     if fires:
-        assert x.values["platelet_caution"] == caution
+        assert x.platelet_caution == caution
 
 
 def test_missing_platelet_count_is_not_a_contraindication():
     x = finding(confirmed(platelets=[]), "DVT-ANTICOAGULATE")
-    assert x.values["platelets_unknown"] is True
+    assert x.platelets_unknown is True
 
 
 @pytest.mark.parametrize("days, fires", [(30, False), (31, True)])
@@ -294,7 +302,7 @@ def test_anticoagulate_bleeding_window(days, fires):
 def test_ivc_filter_when_anticoagulation_contraindicated():
     x = finding(confirmed(bleeding=[cond("Condition/bleed", kind="bleeding", display="GI bleeding")]), "DVT-IVC-FILTER-OPTION")
     assert x.indicator == Indicator.WARNING
-    assert x.values["contraindications"] == ["GI bleeding"]
+    assert x.contraindications == ("GI bleeding",)
 
 
 def test_ivc_filter_for_low_platelets():
@@ -327,7 +335,7 @@ def _hypotensive(**kw):
 def test_thrombolysis_option_for_phlegmasia_with_severe_hypotension():
     x = finding(_hypotensive(), "DVT-THROMBOLYSIS-OPTION")
     assert x.indicator == Indicator.CRITICAL
-    assert x.values["hemorrhage_risk_pct"] == 8
+    assert x.hemorrhage_risk_pct == 8
 
 
 @pytest.mark.parametrize("change", [
@@ -379,7 +387,7 @@ def test_mass_characterize_silent_when_imaging_data_unreadable(unreadable):
 def test_mass_extrinsic(nature):
     x = finding(excluded(masses=[mass(nature=nature)], pelvic_venography=[pelvic(days=1)]), "MASS-EXTRINSIC")
     assert x.indicator == Indicator.WARNING
-    assert x.values["nature"] == nature.value
+    assert x.nature == nature.value
 
 
 def test_mass_extrinsic_silent_for_non_compressive_mass():
@@ -391,24 +399,24 @@ def test_mass_extrinsic_silent_for_non_compressive_mass():
 def test_nivl_workup_after_dvt_excluded():
     x = finding(excluded(), "NIVL-WORKUP")
     assert x.indicator == Indicator.INFO
-    assert x.values["left_sided"] is True
-    assert x.values["ivus_step"] is True
-    assert x.values["ask_severity"] is False
+    assert x.left_sided is True
+    assert x.ivus_step is True
+    assert x.ask_severity is False
 
 
 def test_nivl_workup_right_side_is_not_called_left_sided():
     f = excluded(swellings=[swelling(Side.RIGHT)], duplex_results=[duplex(side=Side.RIGHT)])
-    assert finding(f, "NIVL-WORKUP").values["left_sided"] is False
+    assert finding(f, "NIVL-WORKUP").left_sided is False
 
 
 def test_nivl_workup_asks_for_severity_when_unknown():
     f = excluded(swellings=[swelling(severity=Severity.UNKNOWN)])
-    assert finding(f, "NIVL-WORKUP").values["ask_severity"] is True
+    assert finding(f, "NIVL-WORKUP").ask_severity is True
 
 
 def test_nivl_workup_omits_ivus_step_once_ivus_exists():
     f = excluded(ivus_stenosis=[meas("Observation/ivus", None, "ratio")])
-    assert finding(f, "NIVL-WORKUP").values["ivus_step"] is False
+    assert finding(f, "NIVL-WORKUP").ivus_step is False
 
 
 @pytest.mark.parametrize("f", [left_swelling(), nivl_confirmed()])
@@ -424,7 +432,7 @@ def test_other_causes_names_each_cause():
     )
     x = finding(f, "NIVL-OTHER-CAUSES")
     assert x.indicator == Indicator.WARNING
-    assert [(c["kind"], c["ref"]) for c in x.values["causes"]] == [
+    assert [(c.kind, c.ref) for c in x.causes] == [
         ("heart-failure", "Condition/hf"), ("hypoalbuminemia", "Observation/alb")]
 
 
@@ -475,7 +483,7 @@ def _ct(**kw):
 def test_ct_not_diagnostic_for_a_candidate_suggests_venography_ivus():
     x = finding(_ct(), "NIVL-CT-NOT-DIAGNOSTIC")
     assert x.indicator == Indicator.WARNING
-    assert x.values["ct_percent"] == 55
+    assert x.ct_percent == 55
     assert x.proposals == (CreateOrder("venography-ivus", Side.LEFT),)
 
 
@@ -528,9 +536,9 @@ def test_ct_rule_takes_over_from_ivus_required():
 def test_stent_candidate_with_sizing():
     x = finding(nivl_confirmed(), "NIVL-STENT-CANDIDATE")
     assert x.indicator == Indicator.INFO
-    assert x.values["reference_mm"] == 14
-    assert (x.values["diameter_min_mm"], x.values["diameter_max_mm"]) == (15, 18)
-    assert x.values["min_length_mm"] == 60
+    assert x.reference_mm == 14
+    assert (x.diameter_min_mm, x.diameter_max_mm) == (15, 18)
+    assert x.min_length_mm == 60
 
 
 @pytest.mark.parametrize("ivus, fires", [(61.0, False), (61.1, True)])
@@ -560,13 +568,13 @@ def test_stent_candidate_with_scrotal_edema_and_mild_swelling():
 def test_stent_candidate_asks_to_confirm_an_imaged_mass_of_unknown_nature():
     f = nivl_confirmed(masses=[mass(days=20)], pelvic_venography=[pelvic(days=1)])
     x = finding(f, "NIVL-STENT-CANDIDATE")
-    assert x.values["mass_ref"] == "Condition/mass"
-    assert x.values["mass_imaged_date"] == ago(1).date().isoformat()
+    assert x.mass_ref == "Condition/mass"
+    assert x.mass_imaged_date == ago(1).date().isoformat()
 
 
 def test_stent_candidate_without_reference_diameter():
     x = finding(nivl_confirmed(eiv_reference_diameter=[]), "NIVL-STENT-CANDIDATE")
-    assert x.values["reference_mm"] is None and "diameter_min_mm" not in x.values
+    assert x.reference_mm is None and x.diameter_min_mm is None and x.diameter_max_mm is None
 
 
 # -- NIVL-BELOW-THRESHOLD / DYNAMIC / MINIMAL --------------------------------------------------------
@@ -575,7 +583,7 @@ def test_below_threshold_boundary(ivus, fires):
     x = finding(nivl_confirmed(ivus=ivus), "NIVL-BELOW-THRESHOLD")
     assert (x is not None) is fires
     if fires:
-        assert x.indicator == Indicator.INFO and x.values["ivus_percent"] == 61.0
+        assert x.indicator == Indicator.INFO and x.ivus_percent == 61.0
 
 
 def test_below_threshold_fires_whatever_the_dvt_axis():
@@ -596,14 +604,14 @@ def test_fixed_lesion_is_not_dynamic():
 
 def test_minimal_symptoms():
     x = finding(nivl_confirmed(swellings=[swelling(severity=Severity.MINIMAL)]), "NIVL-MINIMAL-SYMPTOMS")
-    assert x.indicator == Indicator.INFO and x.values["symptoms"] == "minimal"
+    assert x.indicator == Indicator.INFO and x.symptoms == "minimal"
 
 
 def test_no_symptoms_is_prophylaxis():
     f = nivl_confirmed(swellings=[])
     a = assess(f, S)
     assert a.dvt_axis == "excluded"  # the study has no side and the patient no swelling: it speaks for "the leg"
-    assert finding(f, "NIVL-MINIMAL-SYMPTOMS").values["symptoms"] == "none"
+    assert finding(f, "NIVL-MINIMAL-SYMPTOMS").symptoms == "none"
 
 
 def test_significant_symptoms_are_not_minimal():
@@ -623,7 +631,7 @@ def test_first_surveillance_study_within_30_days(days, fires):
     x = finding(_stented(days), "POST-STENT-FOLLOWUP")
     assert (x is not None) is fires
     if fires:
-        assert x.values["due_day"] == 30
+        assert x.due_day == 30
         assert x.proposals == (CreateOrder("iliocaval-duplex"),)
 
 
@@ -667,7 +675,7 @@ def test_antithrombotic_after_nivl_stent():
     f = facts(stents=[stent(100)], medications=[med("clopidogrel", DrugClass.ANTIPLATELET)])
     x = finding(f, "POST-STENT-ANTITHROMBOTIC")
     assert x.indicator == Indicator.INFO
-    assert x.values["medications"] == ["clopidogrel"]
+    assert x.medications == ("clopidogrel",)
 
 
 def test_antithrombotic_reason_naming_the_stent_still_fires():
@@ -691,16 +699,19 @@ def test_antithrombotic_silent(change):
 def test_findings_come_in_pathway_order():
     f = confirmed(masses=[mass()], stents=[stent(100)])
     found = ids(f)
-    assert found == sorted(found, key=pv.PATHWAY_ORDER.__getitem__)
+    order = [rule.rule_id for rule in PATIENT_VIEW_RULES]
+    assert found == sorted(found, key=order.index)
     assert found[:2] == ["DVT-ANTICOAGULATE", "MASS-CHARACTERIZE"]
 
 
-def test_every_rule_function_is_named_for_its_rule_and_cites_the_guideline():
-    catalogue = {r.rule_id: r for r in pv.RULES}
-    assert [rule_id for rule_id, _ in pv.RULE_FUNCTIONS] == [r.rule_id for r in pv.RULES]
-    for rule_id, function in pv.RULE_FUNCTIONS:
-        assert function.__name__ == rule_id.lower().replace("-", "_")
-        assert set(catalogue[rule_id].guideline_lines) <= cited_lines(function.__doc__), rule_id
+def test_every_rule_unit_is_named_for_its_rule_and_cites_the_guideline():
+    assert rules_for("patient-view") == PATIENT_VIEW_RULES
+    for rule in PATIENT_VIEW_RULES:
+        unit = sys.modules[rule.evaluate.__module__]
+        assert unit.__name__ == "cds_service.rules." + rule.rule_id.lower().replace("-", "_")
+        assert unit.__doc__.startswith(rule.rule_id + " "), rule.rule_id
+        assert set(rule.guideline_lines) <= cited_lines(unit.__doc__), rule.rule_id
+        assert rule.render.__module__ == unit.__name__, rule.rule_id
 
 
 def cited_lines(docstring: str) -> set[int]:
@@ -713,12 +724,12 @@ def cited_lines(docstring: str) -> set[int]:
 
 def test_catalogue_thresholds_are_settings():
     fields = set(PathwaySettings.__dataclass_fields__)
-    for rule in pv.RULES:
+    for rule in PATIENT_VIEW_RULES:
         assert rule.hook == "patient-view"
         assert set(rule.thresholds) <= fields, rule.rule_id
 
 
-@pytest.mark.parametrize("module", ["assessment", "axes", "dosing", "patient_view", "guideline"])
+@pytest.mark.parametrize("module", ["assessment", "axes", "dosing", "findings", "settings", "guideline"])
 def test_pathway_modules_import_no_web_http_or_fhir_models(module):
     import ast
     from pathlib import Path
@@ -741,14 +752,14 @@ def test_pathway_modules_import_no_web_http_or_fhir_models(module):
 def test_anticoagulate_with_a_zero_or_negative_weight_asks_for_a_weight(weight):
     x = finding(confirmed(weight=[meas("Observation/w", weight, "kg", days=1)]), "DVT-ANTICOAGULATE")
     assert x.indicator == Indicator.CRITICAL
-    assert x.proposals == () and x.values["weight_kg"] is None
+    assert x.proposals == () and x.weight_kg is None
 
 
 @pytest.mark.parametrize("weight, proposals", [(5, (CreateEnoxaparin(10, 2),)), (4.9, ())])
 def test_anticoagulate_never_suggests_0_mg(weight, proposals):
     x = finding(confirmed(weight=[meas("Observation/w", weight, "kg", days=1)]), "DVT-ANTICOAGULATE")
     assert x.proposals == proposals
-    assert x.values.get("weight_implausible", False) is (not proposals)
+    assert x.weight_implausible is (not proposals)
 
 
 @pytest.mark.parametrize("hit, status", [
@@ -759,14 +770,14 @@ def test_anticoagulate_with_suspected_or_past_hit_suggests_no_enoxaparin(hit, st
     x = finding(confirmed(hit=[hit]), "DVT-ANTICOAGULATE")
     assert x.indicator == Indicator.CRITICAL
     assert x.proposals == ()
-    assert (x.values["hit"], x.values["hit_status"]) == (True, status)
+    assert (x.hit, x.hit_status) == (True, status)
 
 
 def test_pelvic_imaging_preliminary_study_suggests_nothing():
     f = excluded(masses=[mass()], pelvic_venography=[pelvic(status=ResultStatus.PRELIMINARY)])
     x = finding(f, "DVT-PELVIC-IMAGING")
-    assert x.values["variant"] == "preliminary"
-    assert x.values["study_date"] == ago(1).date().isoformat()
+    assert x.variant == "preliminary"
+    assert x.study_date == ago(1).date().isoformat()
     assert x.proposals == ()
 
 
@@ -774,19 +785,19 @@ def test_dvt_duplex_names_a_preliminary_report_rather_than_an_uncoded_one():
     f = left_swelling(duplex_results=[duplex(status=ResultStatus.PRELIMINARY, ref="DiagnosticReport/p")],
                       imaging=[imaging(ImagingKind.LEG_DUPLEX, 2, ref="DiagnosticReport/p")])
     x = finding(f, "DVT-DUPLEX")
-    assert x.values["variant"] == "preliminary" and x.proposals == ()
+    assert x.variant == "preliminary" and x.proposals == ()
 
 
 def test_dvt_duplex_awaits_a_complete_study_newer_than_the_limited_one():
     f = left_swelling(duplex_results=[duplex(extent=DuplexExtent.LIMITED, days=5),
                                       duplex(status=ResultStatus.PRELIMINARY, days=1, ref="DiagnosticReport/p")])
     x = finding(f, "DVT-DUPLEX")
-    assert x.values["variant"] == "preliminary" and x.proposals == ()
+    assert x.variant == "preliminary" and x.proposals == ()
 
 
 @pytest.mark.parametrize("f, mass_on_record", [(left_swelling(), False), (left_swelling(masses=[mass()]), True)])
 def test_dvt_duplex_records_whether_a_mass_is_on_record(f, mass_on_record):
-    assert finding(f, "DVT-DUPLEX").values["mass"] is mass_on_record
+    assert finding(f, "DVT-DUPLEX").mass is mass_on_record
 
 
 def test_stent_candidate_silent_when_procedures_unreadable():
@@ -795,22 +806,22 @@ def test_stent_candidate_silent_when_procedures_unreadable():
 
 
 def test_stent_candidate_says_whether_the_lesion_is_recorded_as_fixed():
-    assert finding(nivl_confirmed(), "NIVL-STENT-CANDIDATE").values["fixed_recorded"] is False
+    assert finding(nivl_confirmed(), "NIVL-STENT-CANDIDATE").fixed_recorded is False
     fixed = [(ev("Observation/beh", "fixed", ago(1)), LesionBehavior.FIXED)]
-    assert finding(nivl_confirmed(lesion_behavior=fixed), "NIVL-STENT-CANDIDATE").values["fixed_recorded"] is True
+    assert finding(nivl_confirmed(lesion_behavior=fixed), "NIVL-STENT-CANDIDATE").fixed_recorded is True
 
 
 @pytest.mark.parametrize("platelets, unknown", [([], True), ([meas("Observation/plt", 200, "10*3/uL", hours=2)], False)])
 def test_thrombolysis_option_says_when_the_platelet_count_is_unknown(platelets, unknown):
     x = finding(_hypotensive(platelets=platelets), "DVT-THROMBOLYSIS-OPTION")
-    assert x.values["platelets_unknown"] is unknown
+    assert x.platelets_unknown is unknown
 
 
 @pytest.mark.parametrize("last_study_day, due_day", [
     (None, 30), (1, 182), (20, 182), (106, 182), (107, 365), (190, 365), (360, 730), (400, 730), (950, 1460)])
 def test_next_surveillance_day_from_the_nearest_scheduled_study(last_study_day, due_day):
     # 106 is as near to day 30 as to day 182: the tie goes to the earlier (stricter) day
-    assert pv.next_surveillance_day(S, last_study_day) == due_day
+    assert post_stent_followup.next_surveillance_day(S, last_study_day) == due_day
 
 
 @pytest.mark.parametrize("days, fires", [(365, False), (366, True)])
@@ -818,7 +829,7 @@ def test_one_late_six_month_study_does_not_stand_for_the_twelve_month_study(days
     x = finding(_stented(days, days - 190), "POST-STENT-FOLLOWUP")  # imaged on day 190 only
     assert (x is not None) is fires
     if fires:
-        assert x.values["due_day"] == 365
+        assert x.due_day == 365
 
 
 @pytest.mark.parametrize("hours_after_stent, fires", [(2, True), (24, False)])
@@ -837,7 +848,7 @@ def test_imaging_on_the_stent_day_is_not_surveillance(hours_after_stent, fires):
 def test_anticoagulate_fires_for_a_treatment_dose_the_patient_must_not_have(change, reason, proposals):
     x = finding(confirmed(**change), "DVT-ANTICOAGULATE")
     assert x.indicator == Indicator.CRITICAL
-    assert [u["reason"] for u in x.values["unsuitable"]] == [reason]
+    assert [u.reason for u in x.unsuitable] == [reason]
     assert x.proposals == proposals
 
 
@@ -847,5 +858,5 @@ def test_anticoagulate_fires_for_a_treatment_dose_the_patient_must_not_have(chan
 ])
 def test_nivl_workup_asks_to_review_an_ivus_report_without_a_readable_stenosis(ivus, report_step):
     x = finding(excluded(ivus_stenosis=ivus), "NIVL-WORKUP")
-    assert x.values["ivus_report_step"] is report_step
-    assert x.values["ivus_step"] is (not ivus)
+    assert x.ivus_report_step is report_step
+    assert x.ivus_step is (not ivus)
