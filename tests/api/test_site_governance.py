@@ -228,6 +228,24 @@ def test_site_pathway_values_reach_the_rules(make_service):
     assert "NIVL-BELOW-THRESHOLD" in rules_of(strict.call(body))
 
 
+def test_site_values_reach_discovery_card_titles_and_rule_pages(make_service):
+    """One source of the values in force: the site file, read once, held by the pipeline."""
+    body, now = fixture_request(STENT_ORDER_FIXTURE)
+    default, site = make_service(None, now, "default.db"), make_service({"pathway": {"min_stent_length_mm": 80}}, now)
+    for service, length in ((default, 60), (site, 80)):
+        services = service.client.get("/cds-services").get_json()["services"]
+        sign = next(s for s in services if s["hook"] == "order-sign")
+        assert f"(>= {length} mm)" in sign["description"]
+        card = card_of(service.call(body), "STENT-LENGTH")
+        assert card["source"]["topic"]["display"] == f"Iliac venous stent shorter than {length} mm"
+        page = service.client.get("/rules/STENT-LENGTH").get_data(as_text=True)
+        assert f"<h1>Iliac venous stent shorter than {length} mm</h1>" in page
+        index = service.client.get("/rules").get_data(as_text=True)
+        assert f"Iliac venous stent shorter than {length} mm" in index
+    page = site.client.get("/rules/STENT-LENGTH").get_data(as_text=True)
+    assert "site setting: 80 (guideline: 60)" in page
+
+
 @pytest.mark.postgres
 def test_two_workers_share_the_lockout_on_postgresql(tmp_path):
     import os
