@@ -16,13 +16,15 @@ from cds_service.auth import Authenticator
 from cds_service.config import Settings, SettingsError
 from cds_service.fhir.prefetch import PrefetchResolver
 from cds_service.fhir.valuesets import load_value_sets
+from cds_service.governance import Governance
 from cds_service.logs import configure_logging
 from cds_service.metrics import Metrics
-from cds_service.pathway.settings import PathwaySettings
 from cds_service.pipeline import HookPipeline
 from cds_service.services import all_services
 from cds_service.services.base import ServiceDefinition
+from cds_service.site_config import load_for_service, log_site_values
 from cds_service.store.card_log import CardLog
+from cds_service.store.lockouts import LockoutStore
 from cds_service.store.repository import Store, make_engine
 from cds_service.web.errors import register_error_handlers
 from cds_service.web.fixtures_fhir import fixtures_fhir
@@ -67,6 +69,16 @@ def build_state(settings: Settings, services: list[ServiceDefinition]) -> CdsSta
     store = Store(engine)
     metrics = Metrics()
     card_log = CardLog(store)
+    # Site governance (issue 13): the one place the site file is read; the pipeline holds it, and the
+    # cards, discovery text and rule pages read its values and modes from there.
+    site = load_for_service(settings.site_config, settings.local_valuesets)
+    log_site_values(site, log)
+    governance = Governance(
+        site,
+        LockoutStore(engine, timeout=settings.lockout_timeout),
+        on_fail_open=lambda reason: metrics.lockout_fail_open.labels(reason).inc(),
+        flush_cards=card_log.flush,
+    )
     pipeline = HookPipeline(
         settings=settings,
         resolver=PrefetchResolver(
@@ -75,10 +87,10 @@ def build_state(settings: Settings, services: list[ServiceDefinition]) -> CdsSta
             on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc(),
         ),
         store=store,
-        value_sets=load_value_sets(settings.local_valuesets or None),
-        pathway=PathwaySettings(),
+        value_sets=load_value_sets(site.local_valuesets or settings.local_valuesets or None),
         metrics=metrics,
         card_writer=card_log.record,
+        governance=governance,
     )
     return CdsState(settings=settings, store=store, pipeline=pipeline, metrics=metrics, card_log=card_log,
                     registry={service.id: service for service in services},

@@ -1,4 +1,4 @@
-"""The `cds-service` command: serve, evaluate, report, load-fixtures.
+"""The `cds-service` command: serve, evaluate, report, check-config, load-fixtures.
 
 Each command imports what it needs when it runs, so `cds-service --help` and argument errors answer
 without loading Flask, SQLAlchemy or the value sets. Nothing imports this module (no cycle can close here).
@@ -13,6 +13,7 @@ import tempfile
 import textwrap
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 LOOPBACK_FHIR = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
@@ -113,6 +114,12 @@ def _metrics_folder() -> str | None:
 
 def _configuration_problem(settings) -> str:
     """What would stop every worker from booting, said once in plain words instead of a traceback each."""
+    from cds_service.site_config import SiteConfigError, load_for_service
+
+    try:
+        load_for_service(settings.site_config, settings.local_valuesets)  # the site file (issue 13)
+    except SiteConfigError as error:
+        return f"site configuration {error}"
     if settings.auth != "required":
         return ""
     if not settings.public_base_url:
@@ -272,7 +279,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         body = document
     if args.now:
         now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-    app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now, log_level="ERROR"))
+    app = create_app(Settings(auth="off", database_url="sqlite://", clock=lambda: now, log_level="ERROR",
+                              site_config=os.environ.get("CDS_SITE_CONFIG", "")))
     response = app.test_client().post(f"/cds-services/{service_id}", json=body)
     answer = response.get_json(silent=True) or {}
     if response.status_code != 200:
@@ -302,6 +310,8 @@ def _report(args: argparse.Namespace) -> int:
             print(f"--since must be a date like 2026-01-31, not {args.since!r}", file=sys.stderr)
             return 2
     settings = Settings.from_env()
+    if args.card:
+        return _card_audit(Store(make_engine(settings.database_url)), args.card, args.format)
     reports = build_report(Store(make_engine(settings.database_url)), since, OVERRIDE_REASON_LABELS)
     text = render(args.format, reports, since)
     if args.output:
@@ -310,6 +320,57 @@ def _report(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({len(reports)} rules)", file=sys.stderr)
     else:
         print(text)
+    return 0
+
+
+def _card_audit(store, card_uuid: str, fmt: str) -> int:
+    """One card of the log: its rule, status, the FHIR references it used, and the feedback on it."""
+    import json
+
+    from cds_service.store.report import card_audit
+
+    audit = card_audit(store, card_uuid)
+    if audit is None:
+        print(f"no card {card_uuid} in the card log", file=sys.stderr)
+        return 1
+    if fmt == "json":
+        print(json.dumps(audit.as_json(), indent=2))
+        return 0
+    print(f"card        {audit.card_uuid}\nrule        {audit.rule_id} ({audit.indicator})\nservice     {audit.service_id}")
+    print(f"status      {audit.status}" + (f" (repeats card {audit.repeats_card})" if audit.repeats_card else ""))
+    print(f"issued at   {audit.issued_at.isoformat()}\nfingerprint {audit.evidence_fingerprint or '-'}")
+    print("facts used  " + ("\n            ".join(audit.fact_refs) or "-"))
+    for item in audit.feedback or [{"outcome": "-", "at": "", "reason": "", "comment": ""}]:
+        details = "; ".join(x for x in (item["reason"], item["comment"]) if x)
+        print(f"feedback    {item['outcome']} {item['at']}" + (f" ({details})" if details else ""))
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    import json
+
+    from cds_service.site_config import SiteConfigError, load_site_config
+
+    try:
+        site = load_site_config(args.file)
+    except SiteConfigError as error:
+        print(f"cds-service: {error}", file=sys.stderr)
+        return 1
+    effective = site.effective()
+    if args.json:
+        print(json.dumps(effective, indent=2))
+        return 0
+    print(f"{args.file}: valid")
+    for change in effective["site_values"]:
+        print(f"  site setting {change['setting']}: {change['site']} (guideline: {change['guideline']})")
+    print(f"  lockout_days (patient-view info and warning cards): {site.lockout_days}")
+    for rule_id, entry in effective["rules"].items():
+        days = entry.get("lockout_days", {})
+        locks = ", ".join(f"{level} {n} d" for level, n in days.items() if n)
+        if entry["mode"] != "active" or locks or rule_id in site.rules:
+            print(f"  {rule_id}: {entry['mode']}" + (f"; lockout {locks}" if locks else ""))
+    if site.local_valuesets:
+        print(f"  local_valuesets: {site.local_valuesets}")
     return 0
 
 
@@ -335,6 +396,12 @@ EXAMPLES = {
           cds-service report                                  # table of every rule
           cds-service report --since 2026-01-01 --format csv > overrides.csv
           cds-service report --format html --output report.html
+          cds-service report --card 6f1c...e2             # one card: facts used, status, feedback
+    """,
+    "check-config": """
+        examples:
+          cds-service check-config /etc/cds/site.yaml          # valid? then the effective settings
+          cds-service check-config --json site.yaml | jq .rules
     """,
     "load-fixtures": """
         examples:
@@ -363,7 +430,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_serve_command(commands)
+    _add_evaluate_command(commands)
+    _add_report_command(commands)
+    _add_check_command(commands)
+    _add_load_command(commands)
+    return parser
 
+
+def _add_serve_command(commands: Any) -> None:
     serve = _add_command(
         commands,
         "serve",
@@ -384,6 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
+
+def _add_evaluate_command(commands: Any) -> None:
     evaluate = _add_command(
         commands,
         "evaluate",
@@ -399,6 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=_evaluate)
 
+
+def _add_report_command(commands: Any) -> None:
     report = _add_command(
         commands,
         "report",
@@ -409,8 +488,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="only cards issued on or after this date (YYYY-MM-DD)")
     report.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
     report.add_argument("--output", help="write to this file instead of standard output")
+    report.add_argument("--card", metavar="UUID", help="one card instead: the FHIR references it used, its status "
+                        "(issued, silent, suppressed) and the feedback on it (table or json)")
     report.set_defaults(run=_report)
 
+
+def _add_check_command(commands: Any) -> None:
+    check = _add_command(
+        commands,
+        "check-config",
+        help="validate a site configuration file and print the effective settings",
+        description="Validate a site governance file (the YAML named by CDS_SITE_CONFIG, "
+        "docs/site-configuration.md) and print the settings the service would use. Exit 1 on any error.",
+    )
+    check.add_argument("--json", action="store_true", help="print the effective settings as JSON")
+    check.add_argument("file")
+    check.set_defaults(run=_check_config)
+
+
+def _add_load_command(commands: Any) -> None:
     load = _add_command(
         commands,
         "load-fixtures",
@@ -422,7 +518,6 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--token", help="bearer token for the FHIR server")
     load.add_argument("--directory", help="fixture folder (default: the bundled fhir_fixtures/)")
     load.set_defaults(run=_load_fixtures)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

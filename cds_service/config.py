@@ -50,6 +50,8 @@ class Settings:
     jwt_max_lifetime: int = 3600  # seconds
     jwks_cache_ttl: int = 3600  # seconds
     local_valuesets: str = ""  # path of a site's extra codes (JSON or YAML)
+    site_config: str = ""  # path of the site's governance file (YAML, docs/site-configuration.md)
+    lockout_timeout: float = 0.5  # seconds a lockout read may take before the card is shown anyway
     patient_hash_salt: str = "iliac-vein-cds"  # set a secret per site: patient ids are stored hashed
     log_level: str = "INFO"
     dev_mode: bool = False  # serve --dev: fixtures FHIR endpoint, loopback FHIR servers allowed
@@ -82,6 +84,7 @@ class Settings:
         text("CDS_PUBLIC_BASE_URL", "public_base_url")
         text("CDS_TRUSTED_CLIENTS", "trusted_clients_file")
         text("CDS_LOCAL_VALUESETS", "local_valuesets")
+        text("CDS_SITE_CONFIG", "site_config")
         text("CDS_PATIENT_HASH_SALT", "patient_hash_salt")
         text("CDS_LOG_LEVEL", "log_level")
         text("CDS_FIXED_NOW", "fixed_now")
@@ -105,6 +108,7 @@ class Settings:
         number("CDS_JWT_CLOCK_SKEW", "jwt_clock_skew")
         number("CDS_JWT_MAX_LIFETIME", "jwt_max_lifetime")
         number("CDS_JWKS_CACHE_TTL", "jwks_cache_ttl")
+        number("CDS_LOCKOUT_TIMEOUT", "lockout_timeout", float)
         if "CDS_TRUST_CDS_HOOKS_SANDBOX" in env:
             values["trust_cds_hooks_sandbox"] = _bool(env["CDS_TRUST_CDS_HOOKS_SANDBOX"])
         values.update(overrides)
@@ -113,6 +117,8 @@ class Settings:
     def validated(self) -> Settings:
         if self.auth not in ("required", "off"):
             raise SettingsError(f"CDS_AUTH must be 'required' or 'off', not {self.auth!r}")
+        if self.lockout_timeout <= 0:
+            raise SettingsError("CDS_LOCKOUT_TIMEOUT must be positive")
         if self.max_body_bytes <= 0:
             raise SettingsError("CDS_MAX_BODY_BYTES must be positive")
         for algorithm in self.jwt_algorithms:

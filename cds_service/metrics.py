@@ -25,6 +25,18 @@ class Metrics:
         self.cards = Counter(
             "cds_cards_issued_total", "Cards issued by rule and indicator", ["rule", "indicator"], registry=self.registry
         )
+        # Site governance (issue 13): cards logged but not returned, and lockout reads that failed open.
+        self.cards_silent = Counter(
+            "cds_cards_silent_total", "Cards of silent rules: logged, not returned", ["rule"], registry=self.registry
+        )
+        self.cards_suppressed = Counter(
+            "cds_cards_suppressed_total", "Cards locked out after feedback: logged, not returned", ["rule"],
+            registry=self.registry,
+        )
+        self.lockout_fail_open = Counter(
+            "cds_lockout_unavailable_total", "Lockout reads that failed or timed out: the cards were shown",
+            ["reason"], registry=self.registry,
+        )
         self.fhir_fetches = Counter(
             "cds_fhir_fetches_total", "Prefetch keys fetched from the FHIR server, by outcome", ["resource_type", "outcome"],
             registry=self.registry,
@@ -35,6 +47,14 @@ class Metrics:
         self.feedback = Counter(
             "cds_feedback_total", "Feedback items stored, by outcome", ["outcome"], registry=self.registry
         )
+
+    def count_card(self, rule: str, indicator: str, status: str) -> None:
+        if status == "silent":
+            self.cards_silent.labels(rule).inc()
+        elif status == "suppressed":
+            self.cards_suppressed.labels(rule).inc()
+        else:
+            self.cards.labels(rule, indicator).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -1,5 +1,5 @@
 """One hook call, start to end, without Flask: parse → prefetch → extract facts → assess the axes →
-evaluate the hook's rules → render cards → respond → log the cards.
+evaluate the hook's rules → render cards → govern (the site's modes and lockouts) → respond → log the cards.
 
 `app` and `cli evaluate` both run this, so the offline tool answers exactly as the service.
 """
@@ -15,6 +15,7 @@ from cds_service.fhir.extract import extract_facts
 from cds_service.fhir.prefetch import PrefetchResolver, resource_type_of, why_unavailable
 from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
+from cds_service.governance import Decision, Governance, returned
 from cds_service.metrics import Metrics
 from cds_service.pathway.assessment import Assessment, assess
 from cds_service.pathway.facts import ClinicalFacts
@@ -23,6 +24,7 @@ from cds_service.protocol.cards import Card, response_json
 from cds_service.protocol.feedback import parse_feedback
 from cds_service.protocol.request import HookRequest, parse_request
 from cds_service.services.base import HookCall, ServiceDefinition
+from cds_service.site_config import SiteConfig
 from cds_service.store.repository import Store, hash_patient
 
 log = logging.getLogger(__name__)
@@ -63,20 +65,30 @@ class HookPipeline:
         resolver: PrefetchResolver,
         store: Store,
         value_sets: ValueSets,
-        pathway: PathwaySettings,
         metrics: Metrics,
         card_writer: Callable[[list[dict]], None] | None = None,
+        governance: Governance | None = None,
     ):
         self.settings = settings
         self.resolver = resolver
         self.store = store
         self.value_sets = value_sets
-        self.pathway = pathway
         self.metrics = metrics
         self.card_writer = card_writer or store.record_cards
+        self.governance = governance or Governance()  # no site file: guideline values, every card returned
         self._fixed_now = (
             datetime.fromisoformat(settings.fixed_now.replace("Z", "+00:00")) if settings.fixed_now else None
         )
+
+    @property
+    def site(self) -> SiteConfig:
+        """The site's configuration (CDS_SITE_CONFIG): the one source of the values, modes and lockouts in force."""
+        return self.governance.site
+
+    @property
+    def pathway(self) -> PathwaySettings:
+        """The pathway values in force: the site's, else the guideline's. Cards, discovery and rule pages read these."""
+        return self.site.pathway
 
     def now(self) -> datetime:
         if self.settings.clock is not None:
@@ -89,8 +101,10 @@ class HookPipeline:
         record = self.prefetch(service, request)
         call = self.hook_call(service, request, record, base_url)
         cards = clinical_cards(service, call)  # select → extract facts → assess axes → evaluate rules → render
-        response = self.respond(cards)
-        self.log_cards(service, request.hook_instance, request.patient_id, cards)
+        patient_hash = hash_patient(request.patient_id, self.settings.patient_hash_salt)
+        decisions = self.govern(service, patient_hash, cards, call.now)
+        response = self.respond(returned(decisions))
+        self.log_cards(service, request.hook_instance, patient_hash, decisions)
         return response
 
     # -- the steps ------------------------------------------------------------------------------------------
@@ -127,18 +141,26 @@ class HookPipeline:
             pathway=self.pathway,
             draft_orders=request.draft_order_resources,
             selections=request.selections,
+            rules_off=self.site.rules_off,
         )
+
+    def govern(self, service: ServiceDefinition, patient_hash: str, cards: list[Card], now: datetime) -> list[Decision]:
+        """Site governance (issue 13): each card returned, silent (its rule's mode) or suppressed (a lockout
+        after a clinician's answer on the same evidence). Silent and suppressed cards are logged, never returned."""
+        return self.governance.apply(service.hook, patient_hash, cards, now)
 
     def respond(self, cards: list[Card]) -> dict:
         """Protocol: invariants enforced, nulls and empties dropped."""
         return response_json(cards)
 
-    def log_cards(self, service: ServiceDefinition, hook_instance: str, patient_id: str, cards) -> None:
+    def log_cards(self, service: ServiceDefinition, hook_instance: str, patient_hash: str,
+                  decisions: list[Decision]) -> None:
+        """Store: every card with its status, the references it used and their fingerprint; counted by status."""
         issued_at = datetime.now(UTC)
-        patient_hash = hash_patient(patient_id, self.settings.patient_hash_salt)
         rows = []
-        for card in cards:
-            self.metrics.cards.labels(card.rule_id or "none", card.indicator).inc()
+        for decision in decisions:
+            card = decision.card
+            self.metrics.count_card(card.rule_id or "none", card.indicator, decision.status)
             rows.append(
                 {
                     "card_uuid": card.uuid,
@@ -148,13 +170,14 @@ class HookPipeline:
                     "hook_instance": hook_instance,
                     "patient_hash": patient_hash,
                     "issued_at": issued_at,
+                    **decision.log_fields(),
                 }
             )
         if rows:
             self.card_writer(rows)
         log.info(
             "cards issued",
-            extra={"service": service.id, "cards": len(cards), "rules": sorted({c.rule_id for c in cards}),
+            extra={"service": service.id, "cards": len(rows), "rules": sorted({d.card.rule_id for d in decisions}),
                    "patient_hash": patient_hash[:16]},
         )
 
@@ -163,4 +186,5 @@ class HookPipeline:
         stored = self.store.store_feedback(service.id, entries)
         for entry in entries:
             self.metrics.feedback.labels(entry.outcome).inc()
+        self.governance.record_feedback(service.id, service.hook, entries, self.now())  # lockouts (issue 13)
         return stored

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from types import MappingProxyType
 
 from cds_service.pathway.facts import Evidence, Side
+
+# Field metadata of a finding value computed from the clock rather than the record (days since X):
+# `days: int = field(metadata=FROM_CLOCK)`. The evidence fingerprint leaves it out, so a card's
+# evidence stays "the same" from one day to the next (site lockouts, issue 13).
+FROM_CLOCK = MappingProxyType({"from_clock": True})
 
 
 class Indicator(str, Enum):

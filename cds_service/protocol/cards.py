@@ -134,6 +134,11 @@ class Card:
     override_reasons: list[Coding] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     uuid: str = field(default_factory=new_uuid)
+    # Internal, never serialized (to_json names every field it sends): the FHIR references the card
+    # used, and a hash of those references and the rule's values. The card log keeps both (audit);
+    # the lockout after feedback compares the hash ("same evidence"). Set by rules.fingerprint.stamp_evidence.
+    fact_refs: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    evidence_fingerprint: str = field(default="", compare=False, repr=False)
 
     @property
     def rule_id(self) -> str:

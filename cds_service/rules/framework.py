@@ -28,6 +28,7 @@ from cds_service.pathway.guideline import guideline_text
 from cds_service.pathway.settings import PathwaySettings, threshold_of
 from cds_service.protocol.cards import Card, Suggestion
 from cds_service.rules.cards import app_link, detail_markdown, make_card, shorten
+from cds_service.rules.fingerprint import stamp_evidence
 from cds_service.rules.suggested_orders import suggestion
 
 PATIENT_VIEW: tuple[str, ...] = ("patient-view",)
@@ -80,6 +81,9 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     could_concern: Callable[..., bool] | None = None
     # Its card carries the smart link that opens the pathway app (docs/smart-app.md) next to the rule page.
     opens_app: bool = False
+    # Rules whose card this rule's card relies on (it points at their study): a site may not hide them
+    # while this rule is shown, and a lockout never hides them while this rule's card is returned.
+    leans_on: tuple[Rule, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.uses if threshold_of(name) is None]
@@ -138,8 +142,9 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         used = finding.evidence if evidence is None else evidence
         detail = detail_markdown(reasoning, used, guideline_text(self.guideline))
         links = [app_link(finding, public_base_url)] if self.opens_app and public_base_url else []
-        return make_card(finding, shorten(summary), detail, rule_url, self.title_for(settings),
+        card = make_card(finding, shorten(summary), detail, rule_url, self.title_for(settings),
                          self.suggest(finding, ctx), links)
+        return stamp_evidence(card, finding, used)
 
     def __repr__(self) -> str:
         return f"Rule({self.rule_id})"

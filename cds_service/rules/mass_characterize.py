@@ -86,6 +86,8 @@ RULE = Rule(
     ),
     reads=("Condition", "Observation", "ImagingStudy", "DiagnosticReport", "Procedure"),
     uses=("mass_imaging_lookback_days",),
+    # The combined variant says "the pelvic imaging card carries the study" and suggests none itself.
+    leans_on=(dvt_pelvic_imaging.RULE,),
     evaluate=evaluate,
     render=render,
 )

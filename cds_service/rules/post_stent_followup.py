@@ -1,12 +1,12 @@
 """POST-STENT-FOLLOWUP (G:45): regular imaging follow-up (ultrasound or CT) for migration, stenosis and thrombosis."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cds_service.pathway.assessment import POST_STENT, STENT_IMAGING_KINDS, Assessment
 from cds_service.pathway.facts import ClinicalFacts, Evidence
-from cds_service.pathway.findings import CreateOrder, Finding, Indicator, evidence_of
+from cds_service.pathway.findings import FROM_CLOCK, CreateOrder, Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.common import date_of
 from cds_service.rules.framework import PATIENT_VIEW, Rule
@@ -17,7 +17,7 @@ class PostStentFollowup(Finding):
     stent_date: str
     due_day: int  # the day after the stent by which the missing study was due
     last_imaging_date: str  # "" when there was none since the stent
-    days_since_stent: int
+    days_since_stent: int = field(metadata=FROM_CLOCK)  # grows daily: not part of the evidence
 
 
 def surveillance_days(settings: PathwaySettings, beyond_day: float) -> list[int]:

@@ -5,6 +5,8 @@ same indicator come in this order. Adding a rule: write its unit, put its `RULE`
 """
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from cds_service.rules import (
     anticoag_regimen,
     data_unavailable,
@@ -87,9 +89,10 @@ ORDER_RULES: tuple[Rule, ...] = (
 SERVICE_CARDS: tuple[Rule, ...] = (data_unavailable.RULE,)
 
 
-def rules_for(hook: str) -> tuple[Rule, ...]:
-    """The clinical rules that declare this hook, in pathway order."""
-    return tuple(rule for rule in (*PATIENT_VIEW_RULES, *ORDER_RULES) if hook in rule.hooks)
+def rules_for(hook: str, off: Collection[str] = ()) -> tuple[Rule, ...]:
+    """The clinical rules that declare this hook, in pathway order; `off`: rule IDs a site switched off
+    (site_config, mode "off"), left out so they are never evaluated."""
+    return tuple(rule for rule in (*PATIENT_VIEW_RULES, *ORDER_RULES) if hook in rule.hooks and rule.rule_id not in off)
 
 
 def all_rules() -> list[Rule]:

@@ -49,6 +49,7 @@ class HookCall:
     draft_orders: list[dict] = field(default_factory=list)  # resources of context.draftOrders
     selections: list[str] = field(default_factory=list)  # order-select: "Type/id"
     public_base_url: str = ""  # this service's public URL: a card's smart link opens the app under it
+    rules_off: frozenset[str] = frozenset()  # rule IDs the site switched off: never evaluated (issue 13)
     subjects: Any = None  # what `select` picked for the rules to look at (order hooks: the draft orders)
 
     @property

@@ -21,7 +21,7 @@ from cds_service.rules.framework import Fired, SuggestContext
 from cds_service.rules.order_checks import checks_not_run, evaluate_orders
 from cds_service.rules.order_context import card_evidence
 from cds_service.rules.order_fixes import DraftSet
-from cds_service.rules.registry import ORDER_RULES
+from cds_service.rules.registry import ORDER_RULES, rules_for
 from cds_service.services.base import HookCall
 
 Selector = Callable[[HookCall, list[DraftOrder]], list[DraftOrder]]
@@ -63,10 +63,11 @@ class OrderRunner:
     def evaluate(self, call: HookCall, facts: ClinicalFacts, assessment: Assessment) -> list[Fired]:
         subjects: OrderSubjects = call.subjects
         orders = subjects.commented
-        findings = evaluate_orders(orders, facts, assessment, call.pathway, draft_set=subjects.draft_set)
-        by_id = {rule.rule_id: rule for rule in ORDER_RULES}
+        rules = rules_for(call.hook, call.rules_off)  # a rule the site switched off is no check "not run"
+        findings = evaluate_orders(orders, facts, assessment, call.pathway, draft_set=subjects.draft_set, rules=rules)
+        by_id = {rule.rule_id: rule for rule in rules}
         fired = [Fired(by_id[finding.rule_id], finding) for finding in findings]
-        checks = checks_not_run(orders, facts, assessment, call.pathway, findings)
+        checks = checks_not_run(orders, facts, assessment, call.pathway, findings, rules=rules)
         unavailable = data_unavailable.RULE.run(sorted(call.record.unreadable), call.record.notes, checks)
         if unavailable is not None:
             fired.append(Fired(data_unavailable.RULE, unavailable))

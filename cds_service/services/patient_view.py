@@ -5,7 +5,7 @@ A patient out of scope (RULES.md "Scope") gets no card.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts
@@ -19,12 +19,15 @@ from cds_service.services.base import PATIENT_PREFETCH, HookCall, ServiceDefinit
 HOOK = "patient-view"
 
 
-def evaluate(facts: ClinicalFacts, assessment: Assessment, settings: PathwaySettings) -> list[Fired]:
-    """Every rule of the hook that fires, in pathway order; nothing for a patient out of scope."""
+def evaluate(
+    facts: ClinicalFacts, assessment: Assessment, settings: PathwaySettings, off: Collection[str] = ()
+) -> list[Fired]:
+    """Every rule of the hook that fires, in pathway order; nothing for a patient out of scope.
+    `off`: rule IDs the site switched off, not evaluated at all."""
     if not assessment.in_scope:
         return []
     fired = []
-    for rule in rules_for(HOOK):
+    for rule in rules_for(HOOK, off):
         finding = rule.run(facts, assessment, settings)
         if finding is not None:
             fired.append(Fired(rule, finding))
@@ -46,7 +49,7 @@ class PatientViewRunner:
         return call
 
     def evaluate(self, call: HookCall, facts: ClinicalFacts, assessment: Assessment) -> list[Fired]:
-        return evaluate(facts, assessment, call.pathway)
+        return evaluate(facts, assessment, call.pathway, call.rules_off)
 
     def render(self, call: HookCall, fired: Sequence[Fired]) -> list[Card]:
         return render(fired, call.patient_id, call.rule_url, call.pathway, call.public_base_url)

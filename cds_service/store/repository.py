@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from cds_service.protocol.feedback import FeedbackEntry
+from cds_service.store.migrations import add_missing_columns  # columns added after release (issue 13)
 from cds_service.store.models import Base, CardIssued, FeedbackItem
 
 
@@ -42,6 +43,7 @@ def _with_tables(engine: Engine) -> Engine:
         Base.metadata.create_all(engine)
     except OperationalError:  # another process created the tables between the check and the CREATE
         Base.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
 
 

@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import site
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -25,16 +24,12 @@ import pytest
 import requests
 
 from tests.helpers.distribution import REPO, copy_image_files
+from tests.helpers.servers import free_port
 
 pytestmark = pytest.mark.slow
 
 STARTUP_TIMEOUT = 30.0
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def readme_example(port: int) -> tuple[str, dict]:

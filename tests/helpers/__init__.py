@@ -9,4 +9,5 @@ A test module never imports another test module (or a conftest).
 - `facts`: `ClinicalFacts` builders for the pathway and rule tests (see that module);
 - `distribution`: the Docker image's file list (Dockerfile COPY lines less .dockerignore) for the
   distribution tests.
+- `governance`: an app with a site file and a settable clock, fixture requests, for the site-governance tests.
 """
