@@ -1,251 +1,115 @@
-"""The Flask app factory: routes, authentication, limits and error handling. Wiring only."""
+"""The Flask app factory: builds the service's parts once, then registers the request hooks, the
+blueprints and the error handlers. Wiring only: each route lives in `cds_service/web/`."""
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 
 import requests
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from requests.adapters import HTTPAdapter
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.engine import Engine
 
+from cds_service.auth import Authenticator
 from cds_service.config import Settings, SettingsError
-from cds_service.errors import (
-    AuthenticationRequired,
-    BadRequest,
-    NotFound,
-    ServiceError,
-    StorageUnavailable,
-    UnsupportedMediaType,
-    operation_outcome,
-)
 from cds_service.fhir.prefetch import PrefetchResolver
 from cds_service.fhir.valuesets import load_value_sets
+from cds_service.governance import Governance
 from cds_service.logs import configure_logging
 from cds_service.metrics import Metrics
-from cds_service.pathway.settings import PathwaySettings
 from cds_service.pipeline import HookPipeline
-from cds_service.protocol import json_text
-from cds_service.protocol.request import read_body
+from cds_service.services import all_services
 from cds_service.services.base import ServiceDefinition
+from cds_service.site_config import load_for_service, log_site_values
 from cds_service.store.card_log import CardLog
 from cds_service.store.database import replay_engine
+from cds_service.store.lockouts import LockoutStore
 from cds_service.store.repository import DbLimits, Store, make_engine
+from cds_service.web.errors import register_error_handlers
+from cds_service.web.fixtures_fhir import fixtures_fhir
+from cds_service.web.fixtures_smart import fixtures_smart
+from cds_service.web.hooks import hooks
+from cds_service.web.lifecycle import finish_request, start_request
+from cds_service.web.ops import ops
+from cds_service.web.rule_pages import rule_pages
+from cds_service.web.smart_app import smart_app
+from cds_service.web.state import CdsState
 
 log = logging.getLogger("cds_service.app")
 
-# Endpoints an EHR never signs a JWT for: probes, metrics scrapes, and pages a clinician opens
-# from a card's source.url in a browser. None of them reveals patient data.
-PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/rules")
 
-
-def is_public(path: str) -> bool:
-    return any(path == public or path.startswith(public + "/") for public in PUBLIC_PATHS)
-JSON_TYPES = ("application/json", "application/fhir+json", "application/cds-hooks+json")
-
-
-def _json_error(error: ServiceError | HTTPException, status: int, message: str) -> Response:
-    code = getattr(error, "code", "processing")
-    if not isinstance(code, str):
-        code = {404: "not-found", 405: "not-supported", 413: "too-costly", 415: "not-supported"}.get(status, "processing")
-    response = jsonify(operation_outcome(message, code=code))
-    response.status_code = status
-    return response
-
-
-def _read_json_body() -> object:
-    """The request body as JSON: 415 for other content types, 400 for anything unreadable."""
-    content_type = (request.mimetype or "").lower()
-    if content_type not in JSON_TYPES:
-        raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
-    raw = read_request_body(request)  # 413 beyond CDS_MAX_BODY_BYTES, chunked or not
-    try:
-        return json_text.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadRequest("the request body is not valid UTF-8") from None
-    except RecursionError:
-        raise BadRequest("the request body is nested too deeply") from None
-    except ValueError:
-        raise BadRequest("the request body is not valid JSON") from None
-
-
-def read_request_body(incoming) -> bytes:
-    settings = current_app.extensions["cds"]["settings"]
-    stream = incoming.environ.get("wsgi.input")
-    if stream is None:
-        return b""
-    return read_body(stream, incoming.content_length, settings.max_body_bytes, settings.request_body_timeout)
+class InOrderJSON(DefaultJSONProvider):
+    sort_keys = False  # cards keep the field order of the CDS Hooks specification
 
 
 def create_app(settings: Settings | None = None, services: list[ServiceDefinition] | None = None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
-    if services is None:
-        from cds_service.services import all_services
-
-        services = all_services()
-    registry = {service.id: service for service in services}
-
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False
-    CORS(
-        app,
-        origins=list(settings.cors_origins),
-        allow_headers=["Authorization", "Content-Type"],
-        methods=["GET", "POST", "OPTIONS"],
-        supports_credentials=False,
-        max_age=600,
-    )
+    app.json = InOrderJSON(app)
+    CORS(app, origins=list(settings.cors_origins), allow_headers=["Authorization", "Content-Type"],
+         methods=["GET", "POST", "OPTIONS"], supports_credentials=False, max_age=600)
+    app.extensions["cds"] = build_state(settings, all_services() if services is None else services)
+    app.before_request(start_request)
+    app.after_request(finish_request)
+    register_error_handlers(app)
+    for blueprint in (hooks, ops, rule_pages, smart_app):
+        app.register_blueprint(blueprint)
+    if settings.dev_mode:  # the fixture FHIR server and its SMART authorization server: never without --dev
+        app.register_blueprint(fixtures_fhir)
+        app.register_blueprint(fixtures_smart)
+    return app
 
+
+def build_state(settings: Settings, services: list[ServiceDefinition]) -> CdsState:
+    """The parts every request shares: store, metrics, the hook pipeline, the authenticator."""
     engine = make_engine(settings.database_url, DbLimits.from_settings(settings))
     store = Store(engine, request_timeout=settings.db_statement_timeout + 1.0)
     metrics = Metrics()
+    card_log = CardLog(store, metrics, max_pending=settings.card_log_max_pending)
+    # Site governance (issue 13): the one place the site file is read; the pipeline holds it, and the
+    # cards, discovery text and rule pages read its values and modes from there.
+    site = load_for_service(settings.site_config, settings.local_valuesets)
+    log_site_values(site, log)
+    governance = Governance(
+        site,
+        LockoutStore(engine, timeout=settings.lockout_timeout),
+        on_fail_open=lambda reason: metrics.lockout_fail_open.labels(reason).inc(),
+        flush_cards=card_log.flush_for_feedback,
+    )
+    pipeline = HookPipeline(
+        settings=settings,
+        resolver=PrefetchResolver(
+            settings, _http_session(),
+            on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc(),
+        ),
+        store=store,
+        value_sets=load_value_sets(site.local_valuesets or settings.local_valuesets or None),
+        metrics=metrics,
+        card_writer=card_log.record,
+        governance=governance,
+    )
+    return CdsState(settings=settings, store=store, pipeline=pipeline, metrics=metrics, card_log=card_log,
+                    registry={service.id: service for service in services},
+                    authenticator=_authenticator(settings, engine))
+
+
+def _http_session() -> requests.Session:
+    """One pooled session for the FHIR server calls; retries are the resolver's decision, not urllib3's."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    card_log = CardLog(store, metrics, max_pending=settings.card_log_max_pending)
-    pipeline = HookPipeline(
-        settings=settings,
-        resolver=PrefetchResolver(
-            settings, session, on_fetch=lambda kind, outcome: metrics.fhir_fetches.labels(kind, outcome).inc()
-        ),
-        store=store,
-        value_sets=load_value_sets(settings.local_valuesets or None),
-        pathway=PathwaySettings(),
-        metrics=metrics,
-        card_writer=card_log.record,
-    )
+    return session
 
-    authenticator = None
-    if settings.auth == "required" and not settings.public_base_url:
+
+def _authenticator(settings: Settings, engine: Engine) -> Authenticator | None:
+    if settings.auth != "required":
+        log.warning("authentication is OFF: every caller is trusted (CDS_AUTH=off); never in production")
+        return None
+    if not settings.public_base_url:
         # Without it the expected `aud` would come from the caller's Host header.
         raise SettingsError("CDS_AUTH=required needs CDS_PUBLIC_BASE_URL: the JWT audience is checked against it")
-    if settings.auth == "required":
-        from cds_service.auth import Authenticator
-
-        authenticator = Authenticator(settings, replay_engine(settings, engine))
-    else:
-        log.warning("authentication is OFF: every caller is trusted (CDS_AUTH=off); never in production")
-
-    app.extensions["cds"] = {"settings": settings, "store": store, "pipeline": pipeline, "metrics": metrics, "card_log": card_log,
-                             "registry": registry}
-
-    def base_url() -> str:
-        return (settings.public_base_url or request.host_url).rstrip("/")
-
-    @app.before_request
-    def start_request():
-        g.started = time.perf_counter()
-        g.request_id = str(uuid.uuid4())
-        g.service = ""
-        if request.method == "OPTIONS" or is_public(request.path):
-            return None
-        if request.path.startswith("/fixtures-fhir") and settings.dev_mode:
-            return None
-        if authenticator is None:
-            return None
-        from cds_service.auth import AuthenticationFailed
-
-        try:
-            g.jwt_claims = authenticator.authenticate(request.headers.get("Authorization"), base_url() + request.path)
-        except AuthenticationFailed as failure:
-            metrics.auth_failures.labels(failure.reason).inc()
-            log.warning("authentication failed", extra={"reason": failure.reason, "issuer": failure.issuer or "",
-                                                        "path": request.path, "request_id": g.request_id})
-            if failure.reason == "replay-store-unavailable":  # our fault, not the caller's
-                raise StorageUnavailable("The service cannot check tokens right now; retry shortly.") from None
-            raise AuthenticationRequired("Authentication failed.") from None
-        return None
-
-    @app.after_request
-    def finish_request(response: Response) -> Response:
-        duration = time.perf_counter() - getattr(g, "started", time.perf_counter())
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        service = getattr(g, "service", "")
-        metrics.requests.labels(endpoint, service, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint, service).observe(duration)
-        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-        if not request.path.startswith(("/healthz", "/metrics")):
-            log.info(
-                "request",
-                extra={"request_id": getattr(g, "request_id", ""), "method": request.method, "path": endpoint,
-                       "service": service, "status": response.status_code, "duration_ms": round(duration * 1000, 1)},
-            )
-        return response
-
-    @app.errorhandler(ServiceError)
-    def service_error(error: ServiceError):
-        response = _json_error(error, error.status, error.message)
-        if error.status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="cds-services"'
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        messages = {
-            404: "No such endpoint.",
-            405: "Method not allowed on this endpoint.",
-            413: f"The request body is larger than the limit of {settings.max_body_bytes} bytes.",
-        }
-        status = error.code or 500
-        return _json_error(error, status, messages.get(status, error.description or "Request error."))
-
-    @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
-        log.error("unexpected error", extra={"error_type": type(error).__name__,
-                                             "request_id": getattr(g, "request_id", "")})
-        response = jsonify(operation_outcome("Internal error. The request id is in the X-Request-ID header.",
-                                             code="exception"))
-        response.status_code = 500
-        return response
-
-    def service_for(service_id: str) -> ServiceDefinition:
-        service = registry.get(service_id)
-        if service is None:
-            raise NotFound("No CDS service with this id.")
-        g.service = service.id
-        return service
-
-    @app.get("/cds-services")
-    def discovery():
-        return jsonify({"services": [service.discovery_json() for service in registry.values()]})
-
-    @app.post("/cds-services/<service_id>")
-    def call_service(service_id: str):
-        service = service_for(service_id)
-        return jsonify(pipeline.run(service, _read_json_body(), base_url()))
-
-    @app.post("/cds-services/<service_id>/feedback")
-    def feedback(service_id: str):
-        service = service_for(service_id)
-        stored = pipeline.feedback(service, _read_json_body())
-        return jsonify({"stored": stored})
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify({"status": "ok"})
-
-    @app.get("/readyz")
-    def readyz():
-        try:
-            store.ping()
-        except Exception as error:  # any database failure means not ready
-            log.warning("database not reachable", extra={"error_type": type(error).__name__})
-            response = jsonify({"status": "unavailable", "database": "unreachable"})
-            response.status_code = 503
-            return response
-        return jsonify({"status": "ok", "database": "ok"})
-
-    @app.get("/metrics")
-    def metrics_endpoint():
-        body, content_type = metrics.exposition()
-        return Response(body, content_type=content_type)
-
-    from cds_service.web.routes import register_pages
-
-    register_pages(app, settings)
-    return app
+    return Authenticator(settings, replay_engine(settings, engine))

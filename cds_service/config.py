@@ -5,9 +5,9 @@ Clinical thresholds are not here: they live in `cds_service.pathway.settings`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Callable, Mapping
 
 
 class SettingsError(ValueError):
@@ -60,15 +60,21 @@ class Settings:
     jwt_max_lifetime: int = 3600  # seconds
     jwks_cache_ttl: int = 3600  # seconds
     local_valuesets: str = ""  # path of a site's extra codes (JSON or YAML)
+    site_config: str = ""  # path of the site's governance file (YAML, docs/site-configuration.md)
+    lockout_timeout: float = 0.5  # seconds a lockout read may take before the card is shown anyway
     patient_hash_salt: str = "iliac-vein-cds"  # set a secret per site: patient ids are stored hashed
     log_level: str = "INFO"
     dev_mode: bool = False  # serve --dev: fixtures FHIR endpoint, loopback FHIR servers allowed
     # Tests and demos only: a fixed "now" for the pathway (ISO 8601). Never set in production.
     fixed_now: str = ""
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
+    # The SMART on FHIR pathway app (docs/smart-app.md): its client id at the EHR's authorization server,
+    # and a secret only for a confidential client (client_secret_basic). Never printed.
+    smart_client_id: str = ""
+    smart_client_secret: str = field(default="", repr=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if environ is None else environ
         values: dict = {}
 
@@ -88,9 +94,12 @@ class Settings:
         text("CDS_PUBLIC_BASE_URL", "public_base_url")
         text("CDS_TRUSTED_CLIENTS", "trusted_clients_file")
         text("CDS_LOCAL_VALUESETS", "local_valuesets")
+        text("CDS_SITE_CONFIG", "site_config")
         text("CDS_PATIENT_HASH_SALT", "patient_hash_salt")
         text("CDS_LOG_LEVEL", "log_level")
         text("CDS_FIXED_NOW", "fixed_now")
+        text("CDS_SMART_CLIENT_ID", "smart_client_id")
+        text("CDS_SMART_CLIENT_SECRET", "smart_client_secret")
         for name, attr in (
             ("CDS_FHIR_ALLOWLIST", "fhir_allowlist"),
             ("CDS_FHIR_OPEN_SERVERS", "fhir_open_servers"),
@@ -118,14 +127,17 @@ class Settings:
         number("CDS_JWT_CLOCK_SKEW", "jwt_clock_skew")
         number("CDS_JWT_MAX_LIFETIME", "jwt_max_lifetime")
         number("CDS_JWKS_CACHE_TTL", "jwks_cache_ttl")
+        number("CDS_LOCKOUT_TIMEOUT", "lockout_timeout", float)
         if "CDS_TRUST_CDS_HOOKS_SANDBOX" in env:
             values["trust_cds_hooks_sandbox"] = _bool(env["CDS_TRUST_CDS_HOOKS_SANDBOX"])
         values.update(overrides)
         return cls(**values).validated()
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         if self.auth not in ("required", "off"):
             raise SettingsError(f"CDS_AUTH must be 'required' or 'off', not {self.auth!r}")
+        if self.lockout_timeout <= 0:
+            raise SettingsError("CDS_LOCKOUT_TIMEOUT must be positive")
         if self.max_body_bytes <= 0:
             raise SettingsError("CDS_MAX_BODY_BYTES must be positive")
         for name in ("fhir_max_call_bytes", "db_connect_timeout", "db_statement_timeout", "db_pool_size", "db_pool_timeout",
@@ -137,5 +149,5 @@ class Settings:
                 raise SettingsError(f"JWT algorithm {algorithm} is not allowed: only asymmetric algorithms")
         return self
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes).validated()

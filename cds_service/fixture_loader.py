@@ -7,7 +7,8 @@ from typing import TextIO
 
 import requests
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "fhir_fixtures"
+from cds_service.fixtures import DEFAULT_DIRECTORY
+
 DRAFT_ORDER_TYPES = ("MedicationRequest", "ServiceRequest", "DeviceRequest")
 
 

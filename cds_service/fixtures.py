@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cds_service.fhir.prefetch import fill_template
@@ -37,7 +38,22 @@ ORDER_TYPES = (
     "CommunicationRequest",
 )
 FIXTURE_USER = "Practitioner/fixture-clinician"
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "fhir_fixtures"
+
+
+def fixture_directory() -> Path:
+    """Where the fixture patients are: the package data of an installed wheel, else the checkout's fhir_fixtures/.
+
+    setup.py ships `fhir_fixtures/` as `cds_service/fixture_data/`. A source checkout
+    (editable install, PYTHONPATH) has no such folder: there the fixtures sit beside the package.
+    """
+    package = resources.files("cds_service")
+    packaged = package.joinpath("fixture_data")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(str(package)).parent / "fhir_fixtures"
+
+
+DEFAULT_DIRECTORY = fixture_directory()
 _PATIENT_REFERENCES = ("subject", "patient")
 
 
@@ -74,7 +90,7 @@ def _parse_instant(value: object) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise FixtureError(f"Bundle.timestamp needs a time zone: {value!r}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _tags(bundle: dict, system: str) -> list[dict]:

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 
 class Metrics:
@@ -25,6 +32,18 @@ class Metrics:
         )
         self.cards = Counter(
             "cds_cards_issued_total", "Cards issued by rule and indicator", ["rule", "indicator"], registry=self.registry
+        )
+        # Site governance (issue 13): cards logged but not returned, and lockout reads that failed open.
+        self.cards_silent = Counter(
+            "cds_cards_silent_total", "Cards of silent rules: logged, not returned", ["rule"], registry=self.registry
+        )
+        self.cards_suppressed = Counter(
+            "cds_cards_suppressed_total", "Cards locked out after feedback: logged, not returned", ["rule"],
+            registry=self.registry,
+        )
+        self.lockout_fail_open = Counter(
+            "cds_lockout_unavailable_total", "Lockout reads that failed or timed out: the cards were shown",
+            ["reason"], registry=self.registry,
         )
         self.fhir_fetches = Counter(
             "cds_fhir_fetches_total", "Prefetch keys fetched from the FHIR server, by outcome", ["resource_type", "outcome"],
@@ -58,6 +77,14 @@ class Metrics:
 
     def write_failed(self) -> None:
         self.card_log_write_failures.inc()
+
+    def count_card(self, rule: str, indicator: str, status: str) -> None:
+        if status == "silent":
+            self.cards_silent.labels(rule).inc()
+        elif status == "suppressed":
+            self.cards_suppressed.labels(rule).inc()
+        else:
+            self.cards.labels(rule, indicator).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jwt
 import requests

@@ -6,8 +6,9 @@ the JWK names one), so a token can never make an RSA key act as an HMAC secret.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa

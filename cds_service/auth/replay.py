@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
@@ -66,7 +66,7 @@ class ReplayGuard:
 
     def _insert(self, issuer: str, jti: str, keep_until: float) -> bool:
         """True if recorded, False if the pair was already there."""
-        row = {"issuer": issuer, "jti": jti, "expires_at": datetime.fromtimestamp(keep_until, timezone.utc)}
+        row = {"issuer": issuer, "jti": jti, "expires_at": datetime.fromtimestamp(keep_until, UTC)}
         try:
             with self._engine.begin() as connection:
                 connection.execute(insert(SeenJwt).values(**row))
@@ -98,4 +98,4 @@ class ReplayGuard:
             log.debug("purged %d expired token id(s)", purged)
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), timezone.utc)
+        return datetime.fromtimestamp(self._clock(), UTC)

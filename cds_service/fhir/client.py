@@ -73,7 +73,7 @@ class CallBudget:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def after(cls, seconds: float, max_bytes: int = 1 << 62) -> "CallBudget":
+    def after(cls, seconds: float, max_bytes: int = 1 << 62) -> CallBudget:
         return cls(time.monotonic() + seconds, max_bytes)
 
     def remaining(self) -> float:

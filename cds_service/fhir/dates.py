@@ -12,7 +12,7 @@ the same as text that is not a date (docs/operations.md, "No 500 for any input")
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 EARLIEST_YEAR, LATEST_YEAR = 1800, 2999
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -30,7 +30,7 @@ def _parse(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return _as_utc(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -45,15 +45,15 @@ def _parse(value: object) -> datetime | None:
 
 def _partial_date(year: str, month: str | None, day: str | None) -> datetime | None:
     try:
-        return datetime(int(year), int(month or 1), int(day or 1), tzinfo=timezone.utc)
+        return datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
     except ValueError:
         return None
 
 
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def first_date(*values: object) -> datetime | None:

@@ -3,7 +3,7 @@
     facts = extract_facts(record, now, value_sets)
 
 Each resource type is filtered on its raw JSON first (type, code: cheap dict lookups), and only
-what is kept is validated with its `fhir.resources.R4B` model; an invalid resource is skipped with a
+what is kept is validated (the elements read, `validation.py`); an invalid resource is skipped with a
 warning and never fails the request. No time window is applied here: every item is kept with its
 date, lists are sorted newest first, and the pathway applies the windows of `PathwaySettings`.
 
@@ -23,9 +23,9 @@ from cds_service.fhir.extract_masses import add_masses, mass_readings, nature_ca
 from cds_service.fhir.extract_observations import read_observations
 from cds_service.fhir.fhir_json import reference_of
 from cds_service.fhir.medications import medications_of
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import ClinicalFacts
-from cds_service.services.base import PatientRecord
 
 CURRENT_THERAPY_STATUS = "active"
 
@@ -95,6 +95,6 @@ def _newest_first(item: object) -> tuple[bool, float]:
 
 
 def _sort_newest_first(facts: ClinicalFacts) -> None:
-    for name, value in vars(facts).items():
+    for value in vars(facts).values():
         if isinstance(value, list):
             value.sort(key=_newest_first)

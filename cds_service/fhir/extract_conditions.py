@@ -13,20 +13,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cds_service.fhir.dates import first_date, period_start
 from cds_service.fhir.extract_context import ExtractionContext
 from cds_service.fhir.fhir_json import (
     body_site_codings,
     codings,
-    concept_list,
     has_whole_word,
     label,
     note_texts,
+    objects,
     reference_of,
     side_of,
     texts,
 )
+from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import (
     ClinicalFacts,
     ConditionFact,
@@ -95,6 +97,11 @@ class ConditionReading:
     when: datetime | None  # onset, else recorded
     recorded: datetime | None  # recorded, else onset
     side: Side
+    code_sets: frozenset[str]  # the value sets holding one of `codings`
+
+    def match(self, context: ExtractionContext, value_set_id: str) -> dict | None:
+        """`context.match` on the code; one set lookup when no coding is in the value set (the usual case)."""
+        return context.match_in(value_set_id, self.codings, self.code_sets)
 
     @property
     def ref(self) -> str:
@@ -112,7 +119,7 @@ class ConditionReading:
 
     def words(self) -> list[str]:
         """Where a context word may appear: the code's and the body sites' texts and displays, the notes."""
-        site_texts = [t for site in concept_list(self.resource.get("bodySite")) for t in texts(site)]
+        site_texts = [t for site in objects(self.resource.get("bodySite")) for t in texts(site)]
         return texts(self.resource.get("code")) + site_texts + note_texts(self.resource)
 
 
@@ -137,6 +144,7 @@ def read_conditions(context: ExtractionContext) -> list[ConditionReading]:
             recorded=first_date(resource.get("recordedDate"), resource.get("onsetDateTime"),
                                 period_start(resource.get("onsetPeriod"))),
             side=side_of(code_codings + site_codings, context.value_sets),
+            code_sets=context.value_sets.sets_of(code_codings),
         ))
     return readings
 
@@ -147,9 +155,14 @@ def _is_mass_nature_candidate(context: ExtractionContext, code_codings: list[dic
 
 def mass_nature_set_ids(context: ExtractionContext) -> tuple[str, ...]:
     """Every mass-nature value set: "mass-nature-<kind>", "...-generic" and the R59 row."""
+    return _mass_nature_set_ids(context.value_sets)
+
+
+@lru_cache(maxsize=8)  # one ValueSets per app (a few in tests); value sets never change once loaded
+def _mass_nature_set_ids(value_sets: ValueSets) -> tuple[str, ...]:
     candidates = [f"mass-nature-{nature.value}{suffix}" for nature in MassNature for suffix in ("", "-generic")]
     candidates.append(LYMPH_NODE_NATURE_SET)
-    return tuple(v for v in candidates if v in context.value_sets)
+    return tuple(v for v in candidates if v in value_sets)
 
 
 def _status_codes(concept: object) -> set[str]:
@@ -190,15 +203,15 @@ def add_condition_facts(context: ExtractionContext, readings: list[ConditionRead
         _edema_causes(context, reading, facts)
         _long_term_anticoagulant(context, reading, facts)
         for value_set_id, attribute in SIMPLE_ROWS:
-            matched = context.match(value_set_id, reading.codings)
+            matched = reading.match(context, value_set_id)
             if matched:
                 getattr(facts, attribute).append(reading.fact(matched))
 
 
 def _swelling(context: ExtractionContext, reading: ConditionReading, facts: ClinicalFacts) -> None:
-    matched = context.match("leg-swelling", reading.codings)
+    matched = reading.match(context, "leg-swelling")
     if not matched:
-        matched = context.match("leg-swelling-needs-lower-limb-site", reading.codings)
+        matched = reading.match(context, "leg-swelling-needs-lower-limb-site")
         if matched and not context.match("lower-limb-body-site", reading.site_codings):
             matched = None
     if not matched or not reading.confirmed:
@@ -242,7 +255,7 @@ def _dvt(context: ExtractionContext, reading: ConditionReading, facts: ClinicalF
             distal_only=all(context.value_sets.contains("distal-dvt", c.get("system"), c.get("code")) for c in acute),
             chronic=False,
         ))
-    chronic = context.match("chronic-dvt", reading.codings)
+    chronic = reading.match(context, "chronic-dvt")
     if chronic:
         facts.dvt_diagnoses.append(DvtDiagnosis(
             reading.evidence(chronic), reading.active, reading.verification, reading.side,
@@ -269,21 +282,21 @@ def _pe(context: ExtractionContext, reading: ConditionReading, facts: ClinicalFa
 
 def _edema_causes(context: ExtractionContext, reading: ConditionReading, facts: ClinicalFacts) -> None:
     for value_set_id, kind in EDEMA_CAUSE_SETS:
-        matched = context.match(value_set_id, reading.codings)
+        matched = reading.match(context, value_set_id)
         if matched:
             facts.edema_causes.append(reading.fact(matched, kind.value))
-    primary = context.match("lymphedema-primary", reading.codings)
+    primary = reading.match(context, "lymphedema-primary")
     if primary:
         facts.edema_causes.append(reading.fact(primary, EdemaCauseKind.LYMPHEDEMA_PRIMARY.value))
         return
-    other = context.match("lymphedema", reading.codings)
+    other = reading.match(context, "lymphedema")
     if other:
         # Not coded as primary: the card calls it secondary (see docs/decisions.md).
         facts.edema_causes.append(reading.fact(other, EdemaCauseKind.LYMPHEDEMA_SECONDARY.value))
 
 
 def _long_term_anticoagulant(context: ExtractionContext, reading: ConditionReading, facts: ClinicalFacts) -> None:
-    matched = context.match("long-term-anticoagulant", reading.codings)
+    matched = reading.match(context, "long-term-anticoagulant")
     if matched and reading.active and reading.confirmed:
         facts.long_term_anticoagulant.append(reading.evidence(matched))
 
@@ -298,14 +311,14 @@ def add_contextual_condition_facts(
     leg_dvt_active = has_active_leg_dvt(facts)
     shock_active = any(s.active and s.verification is Verification.CONFIRMED for s in facts.shock)
     for reading in readings:
-        matched = context.match("iliac-vein-compression-needs-context", reading.codings)
+        matched = reading.match(context, "iliac-vein-compression-needs-context")
         if matched and (context.match("iliac-vein-body-site", reading.site_codings)
                         or has_whole_word(reading.words(), NIVL_CONTEXT_WORDS) or swelling_on_record):
             facts.nivl_diagnoses.append(reading.fact(matched))
-        matched = context.match("phlegmasia-needs-dvt", reading.codings)
+        matched = reading.match(context, "phlegmasia-needs-dvt")
         if matched and leg_dvt_active:
             facts.phlegmasia.append(reading.fact(matched))
-        matched = context.match("iliac-stent-status", reading.codings)
+        matched = reading.match(context, "iliac-stent-status")
         if matched and reading.confirmed and is_iliac_context(context, reading.site_codings, reading.words(),
                                                               swelling_on_record):
             facts.stents.append(StentRecord(reading.evidence(matched), placed=reading.when))

@@ -1,14 +1,14 @@
 """What every extractor needs for one record: the raw resources, the value sets, the validator."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 from cds_service.fhir.fhir_json import Validator, codings, label, reference_of
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Evidence
-from cds_service.services.base import PatientRecord
 
 
 @dataclass
@@ -17,6 +17,7 @@ class ExtractionContext:
     value_sets: ValueSets
     validator: Validator = field(default_factory=Validator)
     _index: dict[str, dict[str, dict]] = field(default_factory=dict)
+    _checked: set[str | tuple[str, ...]] = field(default_factory=set)  # value-set ids (and tuples) known to exist
 
     def resources(self, resource_type: str) -> list[dict]:
         """The record's resources of one type: JSON objects of that type only (EHRs mix things up)."""
@@ -38,8 +39,23 @@ class ExtractionContext:
     def match(self, value_set_id: str, codings_: Iterable[dict]) -> dict | None:
         return self.value_sets.match(value_set_id, codings_)
 
-    def match_any(self, value_set_ids: Iterable[str], codings_: list[dict]) -> bool:
-        return any(self.value_sets.match(v, codings_) for v in value_set_ids)
+    def match_any(self, value_set_ids: tuple[str, ...], codings_: list[dict]) -> bool:
+        """Whether a coding is in one of the value sets: one set intersection, not one `match` per set."""
+        if value_set_ids not in self._checked:
+            for value_set_id in value_set_ids:
+                self.value_sets.get(value_set_id)  # an unknown id is a programming error, never a silent False
+            self._checked.add(value_set_ids)
+        return not self.value_sets.sets_of(codings_).isdisjoint(value_set_ids)
+
+    def match_in(self, value_set_id: str, codings_: list[dict], code_sets: frozenset[str]) -> dict | None:
+        """`match` for codings whose memberships (`ValueSets.sets_of`) are known: one set lookup when no
+        coding is in the value set, the usual case."""
+        if value_set_id in code_sets:
+            return self.value_sets.match(value_set_id, codings_)
+        if value_set_id not in self._checked:
+            self.value_sets.get(value_set_id)  # an unknown id is a programming error, never a silent None
+            self._checked.add(value_set_id)
+        return None
 
 
 def evidence(resource: dict, concept: object, when: datetime | None, matched: dict | None = None) -> Evidence:

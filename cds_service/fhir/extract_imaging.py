@@ -19,13 +19,12 @@ from cds_service.fhir.extract_observations import (
     thrombus_result_of,
 )
 from cds_service.fhir.fhir_json import (
-    objects,
     all_codings,
     body_site_codings,
     codings,
-    concept_list,
     label,
     note_texts,
+    objects,
     side_of,
     texts,
 )
@@ -64,7 +63,7 @@ def imaging_kinds(context: ExtractionContext, codings_: list[dict]) -> list[Imag
 
 def read_imaging_studies(context: ExtractionContext, facts: ClinicalFacts) -> None:
     for resource in context.resources("ImagingStudy"):
-        procedure = all_codings(concept_list(resource.get("procedureCode")))
+        procedure = all_codings(objects(resource.get("procedureCode")))
         series = objects(resource.get("series"))
         modalities = [c for m in objects(resource.get("modality")) + [s.get("modality") for s in series]
                       for c in codings(m)]
@@ -74,7 +73,7 @@ def read_imaging_studies(context: ExtractionContext, facts: ClinicalFacts) -> No
         site = [c for s in series for k in ("bodySite", "laterality") for c in codings(s.get(k))]
         side = side_of(procedure + site, context.value_sets)
         when = first_date(resource.get("started"))
-        concept = (concept_list(resource.get("procedureCode")) or [{"text": resource.get("description") or ""}])[0]
+        concept = (objects(resource.get("procedureCode")) or [{"text": resource.get("description") or ""}])[0]
         for kind in kinds:
             facts.imaging.append(ImagingDone(evidence(resource, concept, when), kind, side))
 
@@ -99,7 +98,7 @@ def read_diagnostic_reports(context: ExtractionContext, facts: ClinicalFacts) ->
         side = side_of(code, context.value_sets)
         for kind in kinds:
             facts.imaging.append(ImagingDone(evidence(resource, resource.get("code"), when), kind, side))
-        conclusion = all_codings(concept_list(resource.get("conclusionCode")))
+        conclusion = all_codings(objects(resource.get("conclusionCode")))
         result = thrombus_result_of(context, conclusion)
         shown = _report_display(resource, conclusion)
         if is_duplex:
@@ -145,5 +144,5 @@ def read_procedures(context: ExtractionContext, facts: ClinicalFacts) -> None:
 def _procedure_words(resource: dict) -> list[str]:
     found = texts(resource.get("code")) + note_texts(resource)
     for element in ("bodySite", "reasonCode"):
-        found += [t for concept in concept_list(resource.get(element)) for t in texts(concept)]
+        found += [t for concept in objects(resource.get(element)) for t in texts(concept)]
     return found

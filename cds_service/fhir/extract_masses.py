@@ -13,9 +13,10 @@ characterizes a mass; every nature that counts is listed in `facts.mass_natures`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from cds_service.fhir.dates import first_date, period_start
-from cds_service.fhir.extract_conditions import LYMPH_NODE_NATURE_SET, ConditionReading
+from cds_service.fhir.extract_conditions import LYMPH_NODE_NATURE_SET, ConditionReading, mass_nature_set_ids
 from cds_service.fhir.extract_context import ExtractionContext
 from cds_service.fhir.fhir_json import codings, label, objects, reference_of, reference_target
 from cds_service.pathway.facts import (
@@ -26,6 +27,7 @@ from cds_service.pathway.facts import (
     MassNature,
     ResultStatus,
     Verification,
+    newest,
 )
 
 
@@ -40,7 +42,7 @@ class NatureCandidate:
 
 def mass_readings(context: ExtractionContext, readings: list[ConditionReading]) -> list[ConditionReading]:
     """Active, confirmed iliac / pelvic mass Conditions."""
-    return [r for r in readings if context.match("iliac-mass", r.codings) and r.active and r.confirmed]
+    return [r for r in readings if r.match(context, "iliac-mass") and r.active and r.confirmed]
 
 
 def nature_candidates_from_conditions(
@@ -64,21 +66,27 @@ def nature_candidates_from_conditions(
 
 def _natures_of(context: ExtractionContext, reading: ConditionReading) -> list[tuple[MassNature, dict, bool]]:
     """(nature, matched coding, counts without a link) for every nature the Condition's codes name."""
+    if reading.code_sets.isdisjoint(mass_nature_set_ids(context)):
+        return []  # most Conditions: one set operation instead of a look-up per nature
     found: dict[MassNature, tuple[MassNature, dict, bool]] = {}
     pelvic_site = bool(context.match("pelvic-body-site", reading.site_codings))
     for nature in MassNature:
-        specific = _match_if_known(context, f"mass-nature-{nature.value}", reading.codings)
+        specific = _reading_match_if_known(context, reading, f"mass-nature-{nature.value}")
         if specific:
             found[nature] = (nature, specific, True)
             continue
-        generic = _match_if_known(context, f"mass-nature-{nature.value}-generic", reading.codings)
+        generic = _reading_match_if_known(context, reading, f"mass-nature-{nature.value}-generic")
         if generic:
             found[nature] = (nature, generic, pelvic_site)
-    nodes = context.match(LYMPH_NODE_NATURE_SET, reading.codings) if LYMPH_NODE_NATURE_SET in context.value_sets else None
+    nodes = _reading_match_if_known(context, reading, LYMPH_NODE_NATURE_SET)
     if nodes and MassNature.LYMPHADENOPATHY not in found:
         node_site = bool(context.match("lymph-node-site", reading.site_codings))
         found[MassNature.LYMPHADENOPATHY] = (MassNature.LYMPHADENOPATHY, nodes, node_site)
     return list(found.values())
+
+
+def _reading_match_if_known(context: ExtractionContext, reading: ConditionReading, value_set_id: str) -> dict | None:
+    return reading.match(context, value_set_id) if value_set_id in context.value_sets else None
 
 
 def _match_if_known(context: ExtractionContext, value_set_id: str, codings_: list[dict]) -> dict | None:
@@ -145,19 +153,13 @@ def add_masses(masses: list[ConditionReading], candidates: list[NatureCandidate]
 
 
 def _nature_for(mass_ref: str, candidates: list[NatureCandidate], only_mass: bool) -> NatureCandidate | None:
+    """The newest nature linked to this mass; with one mass only, else the newest unlinked one that counts alone."""
     usable = [c for c in candidates if c.characterizes]
     linked = [c for c in usable if mass_ref in c.linked_to]
-    if linked:
-        return _newest(linked)
-    if only_mass:
-        alone = [c for c in usable if c.counts_alone and not c.linked_to]
-        if alone:
-            return _newest(alone)
-    return None
+    if linked or not only_mass:
+        return newest(linked, when=_stated)
+    return newest([c for c in usable if c.counts_alone and not c.linked_to], when=_stated)
 
 
-def _newest(candidates: list[NatureCandidate]) -> NatureCandidate:
-    dated = [c for c in candidates if c.fact.evidence.when is not None]
-    if dated:
-        return max(dated, key=lambda c: c.fact.evidence.when)
-    return candidates[0]
+def _stated(candidate: NatureCandidate) -> datetime | None:
+    return candidate.fact.evidence.when

@@ -107,9 +107,12 @@ class ObservationReading:
         self.when = effective_date(resource)
         self.method = codings(resource.get("method"))
         self.site = body_site_codings(resource.get("bodySite"))
+        self.code_sets = context.value_sets.sets_of(code)  # each of ~20 value-set checks is then one lookup
 
     def matches(self, value_set_id: str, codings_: list[dict] | None = None) -> dict | None:
-        return self.context.match(value_set_id, self.code if codings_ is None else codings_)
+        if codings_ is None:
+            return self.context.match_in(value_set_id, self.code, self.code_sets)
+        return self.context.match(value_set_id, codings_)
 
     def evidence(self, display: str | None = None) -> Evidence:
         ref = reference_of(self.resource)

@@ -6,21 +6,30 @@ almost nothing and a malformed one never fails the request.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
-import threading
-from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from pydantic import ValidationError
 
+from cds_service.fhir.validation import NARROW_TYPES, narrow_outcome
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import Side
 
 log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- tolerant access: untrusted JSON never raises
+
+def as_dict(value: object) -> dict:
+    """An element that must be a JSON object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def string(value: object) -> str:
+    """An element that must be a JSON string; anything else reads as ""."""
+    return value if isinstance(value, str) else ""
 
 
 # ---------------------------------------------------------------- codings and text
@@ -69,9 +78,6 @@ def objects(value: object) -> list[dict]:
     return [value] if isinstance(value, dict) else []
 
 
-concept_list = objects
-
-
 def texts(concept: object) -> list[str]:
     """`text` and every coding `display` of a CodeableConcept: what a name or a word can appear in."""
     if not isinstance(concept, dict):
@@ -116,8 +122,13 @@ def note_texts(resource: dict) -> list[str]:
 # ---------------------------------------------------------------- references
 
 def reference_of(resource: dict) -> str:
-    """"Type/id" of a resource; one without an id still gets a citable reference."""
-    return f"{resource.get('resourceType', 'Resource')}/{resource.get('id') or 'unidentified'}"
+    """"Type/id" of a resource. One without an id (or whose id is not a string) has no reference:
+    it reads as its bare type, which names no resource. A made-up id ("Condition/unidentified")
+    could name a real resource, and an `update` or `delete` suggestion aimed at it would act on
+    that one; a bare type cannot be acted on (`"/" not in ref`) and is still a citable kind."""
+    resource_type = string(resource.get("resourceType")) or "Resource"
+    resource_id = string(resource.get("id"))
+    return f"{resource_type}/{resource_id}" if resource_id else resource_type
 
 
 def reference_target(reference: object) -> str:
@@ -180,7 +191,7 @@ def extension_codings(element: object) -> Iterator[dict]:
 def body_site_codings(body_sites: object) -> list[dict]:
     """Codings of `bodySite` (one CodeableConcept or a list), including those in its extensions."""
     found: list[dict] = []
-    for site in concept_list(body_sites):
+    for site in objects(body_sites):
         found += codings(site)
         found += list(extension_codings(site))
     return found
@@ -198,46 +209,11 @@ def _model(resource_type: str):
 # A validation outcome: None = not valid FHIR R4; a tuple = valid once these top-level elements,
 # sent as a single object where R4 wants an array, are wrapped in one (empty: valid as sent).
 Outcome = tuple[str, ...] | None
-INVALID = ("",)  # the cache's marker for None, since None means "not cached"
-
-
-class ValidationCache:
-    """Validation outcomes by content digest, bounded. EHRs send the same resources on every hook call
-    (each chart opening, each order selected), and a resource's content decides its validity, so each
-    distinct content is validated once per worker. Only a digest and a boolean are kept: no PHI."""
-
-    def __init__(self, limit: int = 50_000):
-        self.limit = limit
-        self._outcomes: OrderedDict[bytes, bool] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def digest(resource: dict) -> bytes | None:
-        try:
-            canonical = json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        except (TypeError, ValueError, RecursionError):
-            return None
-        return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-    def get(self, key: bytes) -> Outcome | None:
-        with self._lock:
-            outcome = self._outcomes.get(key)
-            if outcome is not None:
-                self._outcomes.move_to_end(key)
-            return outcome
-
-    def put(self, key: bytes, outcome: Outcome) -> None:
-        with self._lock:
-            self._outcomes[key] = outcome
-            if len(self._outcomes) > self.limit:
-                self._outcomes.popitem(last=False)
-
-
-VALIDATION_CACHE = ValidationCache()
 
 
 class Validator:
-    """Validates the kept resources with the fhir.resources R4B model of their type.
+    """Validates the kept resources: the elements the extractors read (`validation.py`), or else the full
+    fhir.resources R4B model of their type.
 
     A resource that fails is skipped with a warning (type and error kinds only: never
     ids or content) and its resource type is remembered as not fully read.
@@ -247,18 +223,13 @@ class Validator:
         self.failed_types: set[str] = set()
 
     def is_valid(self, resource: dict) -> bool:
-        """Validate with the R4B model. EHR sloppiness R4 can absorb (an object where an array belongs,
+        """Validate (R4B types). EHR sloppiness R4 can absorb (an object where an array belongs,
         as the CDS Hooks sandbox sends MedicationRequest.category) is repaired in place first."""
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str):
             return False
-        key = VALIDATION_CACHE.digest(resource)
-        outcome = VALIDATION_CACHE.get(key) if key is not None else None
+        outcome = self._validate(resource, resource_type)
         if outcome is None:
-            outcome = self._validate(resource, resource_type)
-            if key is not None:
-                VALIDATION_CACHE.put(key, INVALID if outcome is None else outcome)
-        if outcome is None or outcome == INVALID:
             self.failed_types.add(resource_type)
             return False
         for element in outcome:
@@ -267,13 +238,15 @@ class Validator:
         return True
 
     def _validate(self, resource: dict, resource_type: str) -> Outcome:
+        if resource_type in NARROW_TYPES:  # every type the extractors keep: the elements they read
+            return narrow_outcome(resource, resource_type)
         try:
             model = _model(resource_type)
             model.model_validate(resource)
             return ()
         except ValidationError as error:
             problems = error.errors()
-            wrappable = {e["loc"][0] for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
+            wrappable = {str(e["loc"][0]) for e in problems if e.get("type") == "list_type" and len(e.get("loc", ())) == 1
                          and isinstance(resource.get(e["loc"][0]), dict)}
             if wrappable and len(wrappable) == len(problems):
                 repaired = {k: [v] if k in wrappable else v for k, v in resource.items()}

@@ -14,22 +14,22 @@ therapy (the record) or an order (draftOrders).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Iterable
 
 from cds_service.fhir.fhir_json import (
-    objects,
     all_codings,
     codings,
-    concept_list,
     has_whole_word,
     label,
+    objects,
     reference_target,
     texts,
 )
+from cds_service.fhir.units import TIME_TO_DAYS
 from cds_service.fhir.valuesets import RXNORM, SNOMED, ValueSets
 from cds_service.pathway.facts import DrugClass, Evidence, Medication
 
@@ -42,7 +42,6 @@ TIMING_CODES_PER_DAY = {
     "QD": 1.0, "Q24H": 1.0, "AM": 1.0, "PM": 1.0, "BED": 1.0, "QOD": 0.5,
     "BID": 2.0, "Q12H": 2.0, "TID": 3.0, "Q8H": 3.0, "QID": 4.0, "Q6H": 4.0, "Q4H": 6.0,
 }
-PERIOD_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.0, "a": 365.0}
 ROUTE_NAMES = {  # SNOMED route codes EHRs send without text
     "47625008": "intravenous", "34206005": "subcutaneous", "26643006": "oral", "78421000": "intramuscular",
 }
@@ -67,7 +66,7 @@ class IngredientCatalogue:
         self.by_code = {i.rxnorm: i for i in self.ingredients if i.rxnorm}
 
     @classmethod
-    def from_document(cls, document: dict) -> "IngredientCatalogue":
+    def from_document(cls, document: dict) -> IngredientCatalogue:
         table = document.get("ingredients", document)
         return cls(
             Ingredient(name.lower(), DrugClass(klass), str(code) if code else None)
@@ -106,7 +105,7 @@ def product_of(resource: dict, find_medication: MedicationLookup | None = None) 
     reference_display = reference.get("display") if isinstance(reference, dict) else None
     concepts: list[dict] = []
     if medication:
-        concepts += concept_list(medication.get("code"))
+        concepts += objects(medication.get("code"))
         concepts += [i["itemCodeableConcept"] for i in objects(medication.get("ingredient"))
                      if isinstance(i.get("itemCodeableConcept"), dict)]
     names = [n for c in concepts for n in texts(c)]
@@ -227,17 +226,18 @@ def per_day_of(timing: object) -> float | None:
 def _per_day_from_repeat(repeat: object) -> float | None:
     if not isinstance(repeat, dict):
         return None
-    period, unit = repeat.get("period"), repeat.get("periodUnit")
-    if not _positive_number(period) or not isinstance(unit, str) or unit not in PERIOD_UNIT_DAYS:
+    period, unit = _positive(repeat.get("period")), repeat.get("periodUnit")
+    frequency = _positive(repeat.get("frequency", 1))
+    if period is None or frequency is None or not isinstance(unit, str) or unit not in TIME_TO_DAYS:
         return None
-    frequency = repeat.get("frequency", 1)
-    if not _positive_number(frequency):
-        return None
-    return float(frequency) / (float(period) * PERIOD_UNIT_DAYS[unit])
+    return frequency / (period * TIME_TO_DAYS[unit])
 
 
-def _positive_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+def _positive(value: object) -> float | None:
+    """A positive JSON number as a float; None for anything else (a string, a boolean, zero)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
 
 
 def _route(route: object) -> str:
@@ -256,15 +256,15 @@ def _route(route: object) -> str:
 
 # ---------------------------------------------------------------- reasons
 
-def reasons_of(resource: dict, find_condition: Callable[[str], "dict | None"] | None = None) -> tuple[tuple[str, ...], str]:
+def reasons_of(resource: dict, find_condition: Callable[[str], dict | None] | None = None) -> tuple[tuple[str, ...], str]:
     """("system|code" of reasonCode and of the Conditions in reasonReference, the reason texts joined by "; ")."""
-    concepts = concept_list(resource.get("reasonCode"))
+    concepts = objects(resource.get("reasonCode"))
     reason_texts = [t for c in concepts for t in texts(c)]
     for reference in objects(resource.get("reasonReference")):
         target = reference_target(reference)
         condition = find_condition(target) if find_condition and target else None
         if condition:
-            concepts += concept_list(condition.get("code"))
+            concepts += objects(condition.get("code"))
             reason_texts += texts(condition.get("code"))
         if isinstance(reference, dict) and isinstance(reference.get("display"), str):
             reason_texts.append(reference["display"])
@@ -284,7 +284,7 @@ def medications_of(
     *,
     catalogue: IngredientCatalogue | None = None,
     find_medication: MedicationLookup | None = None,
-    find_condition: Callable[[str], "dict | None"] | None = None,
+    find_condition: Callable[[str], dict | None] | None = None,
 ) -> list[Medication]:
     """One `Medication` fact per matched ingredient of a MedicationRequest / MedicationStatement (JSON).
 

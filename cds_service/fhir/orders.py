@@ -18,12 +18,24 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
-from cds_service.fhir.fhir_json import has_whole_word, reference_target
+from cds_service.fhir.fhir_json import (
+    as_dict,
+    body_site_codings,
+    codings,
+    has_whole_word,
+    note_texts,
+    objects,
+    reference_of,
+    reference_target,
+    string,
+    texts,
+)
 from cds_service.fhir.medications import medications_of
-from cds_service.fhir.units import LENGTH_TO_MM, convert, quantity_to
+from cds_service.fhir.units import LENGTH_TO_MM, MASS_TO_MG, WRITTEN_LENGTH_UNITS, convert, quantity_to
 from cds_service.fhir.valuesets import ValueSets
 from cds_service.pathway.facts import DraftOrder, DrugClass, Medication, OrderKind
 
@@ -62,12 +74,8 @@ DRUG_ORDER_KINDS = {
     DrugClass.ANTIPLATELET: OrderKind.ANTIPLATELET,
     DrugClass.THROMBOLYTIC: OrderKind.THROMBOLYSIS,
 }
-MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
 
 # --- stent dimensions in free text ---------------------------------------------------------------
-# Units a clinician writes in order text, as UCUM. A bare "in" is not read: "14 x 60 in the left
-# CIV" would turn a length in mm into inches.
-TEXT_UNITS = {"mm": "mm", "cm": "cm", "inch": "[in_i]", "inches": "[in_i]", "[in_i]": "[in_i]"}
 # A number with a decimal comma ("5,9") is matched whole, so that its "9" is never read alone; it is
 # then unreadable (see `_from_text`), never a guess.
 _NUMBER = r"(?<![\d.])(?<!\d,)(\d+(?:[.,]\d+)?)"
@@ -85,19 +93,6 @@ SINGLE_DIMENSION = {
         re.compile(rf"{_NUMBER}\s*{_UNIT}\s*(?:in\s+)?(?:diameter|diam)\b", re.IGNORECASE),
     ),
 }
-
-
-# --- tolerant JSON access: untrusted input never raises -------------------------------------------
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(value: Any) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 # The JSON shape each element of the orders (and what they point to) must have to be read at all.
@@ -143,38 +138,9 @@ def _fits(name: Any, item: Any, parent: str) -> bool:
     return True
 
 
-def concept_list(value: Any) -> list[dict]:
-    """A 0..* CodeableConcept element as a list, whether the EHR sent a list or one object."""
-    return _dicts(value) if isinstance(value, list) else [value] if isinstance(value, dict) else []
-
-
-def _codings(concept: Any) -> list[dict]:
-    return _dicts(_dict(concept).get("coding"))
-
-
-def concept_texts(concept: Any) -> list[str]:
-    """The text and every coding display of a CodeableConcept."""
-    found = [_text(_dict(concept).get("text"))] + [_text(c.get("display")) for c in _codings(concept)]
-    return [text for text in found if text.strip()]
-
-
-def _string_codings(concept: Any) -> list[dict]:
-    """Codings whose system and code are strings: a list or number there is malformed, not a code."""
-    return [c for c in _codings(concept) if isinstance(c.get("system"), str) and isinstance(c.get("code"), str)]
-
-
-def _note_texts(resource: dict) -> list[str]:
-    return [_text(note.get("text")) for note in _dicts(resource.get("note"))]
-
-
-def _body_site_codings(resource: dict) -> list[dict]:
-    return [coding for site in concept_list(resource.get("bodySite")) for coding in _string_codings(site)]
-
-
-def reference_of(resource: dict) -> str:
-    """ "Type/id" of a draft order; just "Type" when it has no id (it can then be neither updated nor deleted)."""
-    resource_type, resource_id = _text(resource.get("resourceType")), _text(resource.get("id"))
-    return f"{resource_type}/{resource_id}" if resource_id else resource_type
+def _words(concept: Any) -> list[str]:
+    """The text and every coding display of a CodeableConcept, blanks left out."""
+    return [text for text in texts(concept) if text.strip()]
 
 
 def _names(reference: str, target_ref: str) -> bool:
@@ -186,41 +152,41 @@ def _names(reference: str, target_ref: str) -> bool:
 def order_code(resource: dict) -> dict:
     """The order's CodeableConcept: ServiceRequest.code, DeviceRequest.codeCodeableConcept."""
     if resource.get("resourceType") == "DeviceRequest":
-        return _dict(resource.get("codeCodeableConcept"))
-    return _dict(resource.get("code"))
+        return as_dict(resource.get("codeCodeableConcept"))
+    return as_dict(resource.get("code"))
 
 
 def order_texts(resource: dict) -> list[str]:
     """Where an order's words live (DATA-CONTRACT): code text and displays, notes, order details."""
-    found = concept_texts(order_code(resource))
+    found = _words(order_code(resource))
     if resource.get("resourceType") == "DeviceRequest":
-        found.append(_text(_dict(resource.get("codeReference")).get("display")))
-    found += _note_texts(resource)
-    for detail in concept_list(resource.get("orderDetail")):
-        found += concept_texts(detail)
+        found.append(string(as_dict(resource.get("codeReference")).get("display")))
+    found += note_texts(resource)
+    for detail in objects(resource.get("orderDetail")):
+        found += _words(detail)
     return [text for text in found if text.strip()]
 
 
 def _target_texts(resource: dict) -> list[str]:
     """The words that name what is ordered, where: the order's texts without its notes."""
-    notes = set(_note_texts(resource))
+    notes = set(note_texts(resource))
     return [text for text in order_texts(resource) if text not in notes]
 
 
 def _reason_texts(resource: dict) -> list[str]:
-    found = [t for concept in concept_list(resource.get("reasonCode")) for t in concept_texts(concept)]
-    found += [_text(ref.get("display")) for ref in _dicts(resource.get("reasonReference"))]
+    found = [t for concept in objects(resource.get("reasonCode")) for t in _words(concept)]
+    found += [string(ref.get("display")) for ref in objects(resource.get("reasonReference"))]
     return [text for text in found if text.strip()]
 
 
 def _site_texts(resource: dict) -> list[str]:
-    return [t for site in concept_list(resource.get("bodySite")) for t in concept_texts(site)]
+    return [t for site in objects(resource.get("bodySite")) for t in _words(site)]
 
 
 def order_display(resource: dict) -> str:
     """What was ordered, as the clinician wrote it: the code's text, else its first display."""
     found = order_texts(resource)
-    return found[0] if found else _text(resource.get("resourceType")) or "order"
+    return found[0] if found else string(resource.get("resourceType")) or "order"
 
 
 # --- the draft set and the record an order may point at -------------------------------------------
@@ -236,7 +202,7 @@ class _Lookup:
         return sanitized(found) if found is not None else None
 
     def in_set(self, value_set_id: str, concepts: Iterable[Any]) -> bool:
-        return any(self.value_sets.match(value_set_id, _string_codings(concept)) for concept in concepts)
+        return any(self.value_sets.match(value_set_id, codings(concept)) for concept in concepts)
 
     def in_optional_set(self, value_set_id: str, concepts: Iterable[Any]) -> bool:
         """A value set of the record's extraction (conditions.json): absent in a stripped-down deployment."""
@@ -247,10 +213,10 @@ def _build_lookup(resources: Any, value_sets: ValueSets, record_resources: Itera
     drafts = [sanitized(r) for r in resources if isinstance(r, dict)] if isinstance(resources, list) else []
     lookup = _Lookup(value_sets=value_sets, draft_orders=drafts)
     for resource in list(record_resources or ()):
-        if isinstance(resource, dict) and _text(resource.get("resourceType")) and _text(resource.get("id")):
+        if isinstance(resource, dict) and string(resource.get("resourceType")) and string(resource.get("id")):
             lookup.by_ref[reference_of(resource)] = resource
     for resource in drafts:
-        if _text(resource.get("resourceType")) and _text(resource.get("id")):
+        if string(resource.get("resourceType")) and string(resource.get("id")):
             lookup.by_ref[reference_of(resource)] = resource
     return lookup
 
@@ -277,48 +243,48 @@ def _read_safely(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
     # the checks of the others. Only the resource type is logged (no PHI).
     try:
         return _read_order(resource, lookup)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         # No traceback and no message: either could carry the order's content.
-        log.warning("a draft %s could not be read (%s)", _text(resource.get("resourceType")) or "resource",
+        log.warning("a draft %s could not be read (%s)", string(resource.get("resourceType")) or "resource",
                     type(error).__name__)
         return []
 
 
 def _read_order(resource: dict, lookup: _Lookup) -> list[DraftOrder]:
-    if _text(resource.get("status")) in IGNORED_STATUSES:
+    if string(resource.get("status")) in IGNORED_STATUSES:
         return []
     readers = {
         "DeviceRequest": _read_device_request,
         "ServiceRequest": _read_service_request,
         "MedicationRequest": _read_medication_request,
     }
-    reader = readers.get(_text(resource.get("resourceType")))
+    reader = readers.get(string(resource.get("resourceType")))
     return reader(resource, lookup) if reader else []
 
 
 def _base_order(resource: dict, kind: OrderKind, lookup: _Lookup) -> DraftOrder:
     reasons = _reason_concepts(resource, lookup)
     reason_codes = tuple(dict.fromkeys(
-        f"{c['system']}|{c['code']}" for r in reasons for c in _codings(r) if _text(c.get("system")) and _text(c.get("code"))
+        f"{c['system']}|{c['code']}" for r in reasons for c in codings(r) if string(c.get("system")) and string(c.get("code"))
     ))
-    reason_words = [t for r in reasons for t in concept_texts(r)] + _reason_reference_displays(resource)
+    reason_words = [t for r in reasons for t in _words(r)] + _reason_reference_displays(resource)
     reason_text = "; ".join(dict.fromkeys(reason_words))
     return DraftOrder(
         ref=reference_of(resource),
-        resource_type=_text(resource.get("resourceType")),
+        resource_type=string(resource.get("resourceType")),
         display=order_display(resource),
         kind=kind,
         iliac=is_iliac(resource, lookup.value_sets),
         reason_codes=reason_codes,
         reason_text=reason_text.lower(),
-        status=_text(resource.get("status")) or "draft",
-        based_on=tuple(t for t in (reference_target(r) for r in _dicts(resource.get("basedOn"))) if t),
+        status=string(resource.get("status")) or "draft",
+        based_on=tuple(t for t in (reference_target(r) for r in objects(resource.get("basedOn"))) if t),
         reason_kinds=_reason_kinds(reasons, reason_words, lookup),
     )
 
 
 def _reason_reference_displays(resource: dict) -> list[str]:
-    return [_text(ref.get("display")) for ref in _dicts(resource.get("reasonReference")) if _text(ref.get("display"))]
+    return [string(ref.get("display")) for ref in objects(resource.get("reasonReference")) if string(ref.get("display"))]
 
 
 def _reason_kinds(reasons: list[dict], words: list[str], lookup: _Lookup) -> tuple[str, ...]:
@@ -337,9 +303,9 @@ def _reason_kinds(reasons: list[dict], words: list[str], lookup: _Lookup) -> tup
 def is_iliac(resource: dict, value_sets: ValueSets) -> bool:
     """Clearly iliac venous: an iliac vein body site, the whole words iliac / CIV / EIV /
     May-Thurner in its text (order, reason or site), or the local `venous-stent` code."""
-    if value_sets.match("order-iliac-vein-body-site", _body_site_codings(resource)):
+    if value_sets.match("order-iliac-vein-body-site", body_site_codings(resource.get("bodySite"))):
         return True
-    if value_sets.match("order-venous-stent-device", _string_codings(order_code(resource))):
+    if value_sets.match("order-venous-stent-device", codings(order_code(resource))):
         return True
     return has_whole_word(order_texts(resource) + _reason_texts(resource) + _site_texts(resource), ILIAC_WORDS)
 
@@ -379,7 +345,7 @@ def _for_another_vein(device: dict, lookup: _Lookup) -> bool:
         return True
     if is_iliac(device, lookup.value_sets):
         return False
-    procedures = [lookup.find(reference_target(ref)) for ref in _dicts(device.get("basedOn"))]
+    procedures = [lookup.find(reference_target(ref)) for ref in objects(device.get("basedOn"))]
     return any(p and names_another_vein(p, lookup.value_sets) for p in procedures)
 
 
@@ -429,7 +395,7 @@ def _is_procedure_stent(resource: dict, lookup: _Lookup) -> bool:
         return True
     if lookup.in_set("order-stent-placement-procedure", code):
         # "Placement of stent" is any stent: venous only on an iliac vein site or in venous words.
-        on_iliac_vein = lookup.value_sets.match("order-iliac-vein-body-site", _body_site_codings(resource))
+        on_iliac_vein = lookup.value_sets.match("order-iliac-vein-body-site", body_site_codings(resource.get("bodySite")))
         return bool(on_iliac_vein) or _venous_context(resource)
     return False
 
@@ -450,17 +416,17 @@ def _has_leg_dvt_reason(resource: dict, lookup: _Lookup) -> bool:
 
 def _reason_concepts(resource: dict, lookup: _Lookup) -> list[dict]:
     """reasonCode, and the code of each Condition that reasonReference points to (contained or known)."""
-    reasons = concept_list(resource.get("reasonCode"))
-    for reference in _dicts(resource.get("reasonReference")):
+    reasons = objects(resource.get("reasonCode"))
+    for reference in objects(resource.get("reasonReference")):
         target = reference_target(reference)
         condition = _contained(resource, target[1:]) if target.startswith("#") else lookup.find(target)
         if condition:
-            reasons += concept_list(condition.get("code"))
+            reasons += objects(condition.get("code"))
     return reasons
 
 
 def _contained(resource: dict, resource_id: str) -> dict | None:
-    return next((c for c in _dicts(resource.get("contained")) if c.get("id") == resource_id), None)
+    return next((c for c in objects(resource.get("contained")) if c.get("id") == resource_id), None)
 
 
 def devices_based_on(service_ref: str, draft_orders: Iterable[dict]) -> list[dict]:
@@ -470,7 +436,7 @@ def devices_based_on(service_ref: str, draft_orders: Iterable[dict]) -> list[dic
         for device in draft_orders
         if isinstance(device, dict)
         and device.get("resourceType") == "DeviceRequest"
-        and any(_names(reference_target(ref), service_ref) for ref in _dicts(device.get("basedOn")))
+        and any(_names(reference_target(ref), service_ref) for ref in objects(device.get("basedOn")))
     ]
 
 
@@ -511,7 +477,7 @@ def thrombolytic_total_mg(resource: dict) -> float | None:
     """Total dose of a drug order in mg, summed over its dosage instructions; None when any part of
     it cannot be read (no number, a unit that is not a mass, a rate, or a repeating schedule with no
     count). Unknown is never a catheter-clearance dose."""
-    dosages = _dicts(resource.get("dosageInstruction"))
+    dosages = objects(resource.get("dosageInstruction"))
     if not dosages:
         return None
     total = 0.0
@@ -524,21 +490,21 @@ def thrombolytic_total_mg(resource: dict) -> float | None:
 
 
 def _dosage_total_mg(dosage: dict) -> float | None:
-    dose_and_rate = _dicts(dosage.get("doseAndRate"))
+    dose_and_rate = objects(dosage.get("doseAndRate"))
     if len(dose_and_rate) != 1 or any(key.startswith("rate") for key in dose_and_rate[0]):
         return None
-    quantity = _dict(dose_and_rate[0].get("doseQuantity"))
+    quantity = as_dict(dose_and_rate[0].get("doseQuantity"))
     value = quantity.get("value")
-    factor = MASS_TO_MG.get(_text(quantity.get("code")) or _text(quantity.get("unit")))
+    factor = MASS_TO_MG.get(string(quantity.get("code")) or string(quantity.get("unit")))
     if factor is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
-    administrations = _administrations(_dict(dosage.get("timing")))
+    administrations = _administrations(as_dict(dosage.get("timing")))
     return None if administrations is None else float(value) * factor * administrations
 
 
 def _administrations(timing: dict) -> int | None:
     """How many times the dose is given: `repeat.countMax` / `count`, else once when nothing repeats."""
-    repeat = _dict(timing.get("repeat"))
+    repeat = as_dict(timing.get("repeat"))
     for key in ("countMax", "count"):
         count = repeat.get(key)
         if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
@@ -550,7 +516,7 @@ def _administrations(timing: dict) -> int | None:
 
 
 def _is_once(code: Any) -> bool:
-    words = concept_texts(code) + [_text(c.get("code")) for c in _dicts(_dict(code).get("coding"))]
+    words = _words(code) + [string(c.get("code")) for c in objects(as_dict(code).get("coding"))]
     return any(word.strip().upper() in ("ONCE", "STAT", "NOW") for word in words)
 
 
@@ -570,7 +536,7 @@ class Dimension:
     unit_shared: bool = False  # "14 x 60 mm": one unit for both numbers, so it cannot be changed for one
 
 
-def _with_size(order: DraftOrder, resource: dict, value_sets: ValueSets, devices: list[dict] = ()) -> DraftOrder:
+def _with_size(order: DraftOrder, resource: dict, value_sets: ValueSets, devices: Sequence[dict] = ()) -> DraftOrder:
     length = stent_dimension(resource, "length", value_sets, devices)
     diameter = stent_dimension(resource, "diameter", value_sets, devices)
     elsewhere = sorted({d.source_ref for d in (length, diameter) if d and d.source_ref != order.ref})
@@ -606,11 +572,12 @@ def stent_dimension(
 def _parameter_dimension(resource: dict, which: str, value_sets: ValueSets) -> Dimension | None:
     if resource.get("resourceType") != "DeviceRequest":
         return None
-    parameters = resource.get("parameter") if isinstance(resource.get("parameter"), list) else []
+    found = resource.get("parameter")
+    parameters = found if isinstance(found, list) else []
     for index, parameter in enumerate(parameters):
-        if isinstance(parameter, dict) and value_sets.match(f"order-stent-{which}-parameter", _string_codings(parameter.get("code"))):
-            quantity = _dict(parameter.get("valueQuantity"))
-            unit = _text(quantity.get("code")) or _text(quantity.get("unit"))
+        if isinstance(parameter, dict) and value_sets.match(f"order-stent-{which}-parameter", codings(parameter.get("code"))):
+            quantity = as_dict(parameter.get("valueQuantity"))
+            unit = string(quantity.get("code")) or string(quantity.get("unit"))
             shown = f"{_number_text(quantity.get('value'))} {unit}".strip()
             millimetres = quantity_to({"value": quantity.get("value"), "code": unit}, "mm") if unit else None
             return Dimension(millimetres, shown, reference_of(resource), "parameter", index)
@@ -641,7 +608,7 @@ def _from_pair(resource: dict, text: str, match: re.Match, which: str) -> Dimens
 
 
 def _from_text(resource: dict, text: str, match: re.Match, number_group: int, unit_group: int) -> Dimension:
-    ucum = TEXT_UNITS.get(match.group(unit_group).lower())
+    ucum = WRITTEN_LENGTH_UNITS.get(match.group(unit_group).lower())
     written = match.group(number_group)
     readable = ucum in LENGTH_TO_MM and "," not in written  # "5,9": decimal comma or list? unknown
     millimetres = convert(float(written), ucum, "mm") if readable else None
@@ -698,7 +665,7 @@ def rewrite_text_dimension(text: str, which: str, new_mm: float, at_least: bool 
     dimension = text_dimension(text, which)
     if dimension is None or dimension.number_span is None or dimension.unit_span is None:
         return None
-    unit = TEXT_UNITS.get(text[dimension.unit_span[0]:dimension.unit_span[1]].lower(), "")
+    unit = WRITTEN_LENGTH_UNITS.get(text[dimension.unit_span[0]:dimension.unit_span[1]].lower(), "")
     factor = LENGTH_TO_MM.get(unit)
     if factor is None:
         return None

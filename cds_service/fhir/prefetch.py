@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import quote
 
 import requests
 
 from cds_service.config import Settings
 from cds_service.fhir.client import CallBudget, FhirClient, FhirError, is_allowed, next_link
+from cds_service.fhir.record import PatientRecord
 from cds_service.protocol.request import HookRequest
-from cds_service.services.base import PatientRecord
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,30 @@ USER_TOKENS = {
 }
 PATIENT_REFERENCING = ("subject", "patient")
 GRACE = 0.2  # seconds past the budget a call waits for reads that are finishing
+
+
+# Why a prefetch key could not be had, in words for the 412 OperationOutcome (no PHI: no URL, id or token).
+_WHY_UNAVAILABLE = {
+    "no-fhir-server": "it was not prefetched and the request names no fhirServer",
+    "fhir-server-not-allowed": "it was not prefetched and the fhirServer is not on this service's allowlist "
+    "(CDS_FHIR_ALLOWLIST), so it was not contacted",
+    "no-access-token": "it was not prefetched, the request carries no fhirAuthorization access token, and the "
+    "fhirServer is not an open server (CDS_FHIR_OPEN_SERVERS)",
+    "unfillable-template": "it was not prefetched and the context lacks what its query needs",
+    "time-budget-exhausted": "it was not prefetched and the fhirServer did not answer within this call's time "
+    "budget (CDS_FHIR_TOTAL_BUDGET)",
+    "call-byte-cap-exceeded": "it was not prefetched and the fhirServer's answers for this call went over its byte "
+    "budget (CDS_FHIR_MAX_CALL_BYTES)",
+}
+
+
+def why_unavailable(failure: str) -> str:
+    """The reason of a failed prefetch key (`KeyResult.failure`), in plain words."""
+    if failure in _WHY_UNAVAILABLE:
+        return _WHY_UNAVAILABLE[failure]
+    if failure.startswith("prefetch-"):
+        return f"the prefetch the EHR sent for it is not usable ({failure})"
+    return f"fetching it from the fhirServer failed ({failure or 'unknown'})"
 
 
 def resource_type_of(template: str) -> str:
@@ -89,7 +113,7 @@ def _entries(document: dict) -> list[dict]:
     return [document]
 
 
-def _belongs_to(resource: dict, patient_id: str) -> bool:
+def belongs_to(resource: dict, patient_id: str) -> bool:
     """A resource that names another patient is never used (wrong-patient data)."""
     if resource.get("resourceType") == "Patient":
         return resource.get("id") == patient_id
@@ -107,6 +131,12 @@ class KeyResult:
     resource_type: str
     document: dict | None = None
     failure: str = ""  # PHI-free reason slug
+
+
+def call_budget(settings: Settings) -> CallBudget:
+    """A fresh budget for one hook call (or one SMART app request): CDS_FHIR_TOTAL_BUDGET seconds and
+    CDS_FHIR_MAX_CALL_BYTES bytes, shared by every read made with it."""
+    return CallBudget.after(settings.fhir_total_budget, settings.fhir_max_call_bytes)
 
 
 class PrefetchResolver:
@@ -148,7 +178,7 @@ class PrefetchResolver:
         )
 
     def resolve(self, request: HookRequest, templates: dict[str, str]) -> PatientRecord:
-        deadline = CallBudget.after(self.settings.fhir_total_budget, self.settings.fhir_max_call_bytes)
+        deadline = call_budget(self.settings)
         client, no_client_reason = self.client_for(request, deadline)
         results: list[KeyResult] = []
         to_fetch: list[tuple[str, str, str]] = []
@@ -166,7 +196,7 @@ class PrefetchResolver:
                 to_fetch.append((key, resource_type, query))
         if to_fetch and client is not None:
             answers = self._read_all(client, [query for _, _, query in to_fetch], deadline)
-            for (key, resource_type, _), (document, failure) in zip(to_fetch, answers):
+            for (key, resource_type, _), (document, failure) in zip(to_fetch, answers, strict=True):
                 results.append(KeyResult(key, resource_type, document=document, failure=failure))
                 self.on_fetch(resource_type, failure or "ok")
         record = self._assemble(request, results)
@@ -207,13 +237,14 @@ class PrefetchResolver:
         for result in results:
             if result.failure or result.document is None:
                 record.unreadable.add(result.resource_type)
+                record.failures.setdefault(result.resource_type, result.failure)
                 record.notes.append(f"{result.resource_type} could not be read ({result.failure})")
                 log.info("prefetch key unavailable", extra={"key": result.key, "reason": result.failure})
                 continue
             for resource in _entries(result.document):
                 if resource.get("resourceType") == "OperationOutcome":
                     continue
-                if not _belongs_to(resource, patient_id):
+                if not belongs_to(resource, patient_id):
                     foreign += 1
                     continue
                 if resource.get("resourceType") == "Patient":

@@ -14,10 +14,10 @@ are added to the value sets of the same id (never replacing the shipped ones).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -73,6 +73,14 @@ class ValueSets:
             found = frozenset(vs_id for vs_id, vs in self._sets.items() if vs.contains(system, code))
             if len(self._memberships) < self.CACHE_LIMIT:
                 self._memberships[key] = found
+        return found
+
+    def sets_of(self, codings: Iterable[dict] | None) -> frozenset[str]:
+        """Ids of every value set holding one of the codings, read as `match` reads them."""
+        found: frozenset[str] = frozenset()
+        for coding in codings or ():
+            if isinstance(coding, dict):
+                found |= self.memberships(coding.get("system"), coding.get("code"))
         return found
 
     def __contains__(self, value_set_id: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cds_service.pathway import axes
 from cds_service.pathway.axes import PelvicTrigger, counts, within
@@ -37,6 +38,7 @@ from cds_service.pathway.facts import (
     VenousStudy,
     Verification,
     WaveformFact,
+    newest,
 )
 from cds_service.pathway.settings import PathwaySettings
 
@@ -184,13 +186,6 @@ class Assessment:
 
 
 # -- small readers -------------------------------------------------------------------------------
-def _newest(items, when=lambda item: item.evidence.when):
-    dated = [i for i in items if when(i) is not None]
-    if dated:
-        return max(dated, key=when)
-    return items[0] if items else None
-
-
 def _current(conditions: list[ConditionFact], now: datetime, window: timedelta | None = None) -> list[ConditionFact]:
     return [c for c in conditions if counts(c) and (window is None or within(c.evidence.when, now, window))]
 
@@ -201,7 +196,7 @@ def _confirmed_ever(conditions) -> list:
 
 
 def _newest_in_window(measurements: list[Measurement], now: datetime, window: timedelta) -> Measurement | None:
-    return _newest([m for m in measurements if m.evidence.when is not None and now - m.evidence.when <= window])
+    return newest([m for m in measurements if m.evidence.when is not None and now - m.evidence.when <= window])
 
 
 def swelling_side(facts: ClinicalFacts) -> Side:
@@ -220,10 +215,10 @@ def _symptoms(facts: ClinicalFacts) -> tuple[Severity, tuple[Evidence, ...]]:
     significant = [c.evidence for c in facts.genital_edema + facts.skin_changes if counts(c)]
     if significant:
         return Severity.SIGNIFICANT, tuple(significant)
-    newest = _newest(facts.swellings, when=lambda sw: sw.recorded)
-    if newest is None:
+    latest = newest(facts.swellings, when=lambda sw: sw.recorded)
+    if latest is None:
         return Severity.UNKNOWN, ()
-    return newest.severity, (newest.evidence,)
+    return latest.severity, (latest.evidence,)
 
 
 # -- lesion ----------------------------------------------------------------------------------------
@@ -263,16 +258,16 @@ def _mass_imaged(mass: MassFact, imaging: list[Evidence], settings: PathwaySetti
         return imaging[0] if imaging else None
     start = mass.recorded - timedelta(days=settings.mass_imaging_lookback_days)
     fitting = [e for e in imaging if e.when is None or e.when >= start]
-    return _newest(fitting, when=lambda e: e.when)
+    return newest(fitting, when=lambda e: e.when)
 
 
 def _lesion_behavior(facts: ClinicalFacts) -> tuple[Evidence, LesionBehavior] | None:
-    return _newest(facts.lesion_behavior, when=lambda pair: pair[0].when)
+    return newest(facts.lesion_behavior, when=lambda pair: pair[0].when)
 
 
 def _ivus(facts: ClinicalFacts) -> Measurement | None:
     final = [m for m in facts.ivus_stenosis if m.status == ResultStatus.FINAL]
-    return _newest(final)
+    return newest(final)
 
 
 def _lesion_axis(
@@ -301,15 +296,15 @@ def _lesion_axis(
 
 # -- other causes of edema (G:14) ----------------------------------------------------------------
 def _low_lab(measurements, threshold: float, now: datetime, window: timedelta, label: str):
-    """(cause or None, unknown?) from the newest lab in the window."""
-    newest = _newest_in_window(measurements, now, window)
-    if newest is None:
+    """(cause or None, unknown?) from the latest lab in the window."""
+    latest = _newest_in_window(measurements, now, window)
+    if latest is None:
         return None, False
-    if newest.value is None:
+    if latest.value is None:
         return None, True
-    if newest.value < threshold:
-        e = newest.evidence
-        display = f"{label} {newest.value:g} {newest.unit}"
+    if latest.value < threshold:
+        e = latest.evidence
+        display = f"{label} {latest.value:g} {latest.unit}"
         return KindedEvidence(e.ref, display, e.when, kind=EdemaCauseKind.HYPOALBUMINEMIA.value), False
     return None, False
 
@@ -361,16 +356,17 @@ def _caution(platelets: Measurement | None, settings: PathwaySettings) -> Measur
 def _low_systolic_series(readings: list[Measurement], settings: PathwaySettings) -> tuple[Evidence, ...]:
     """Enough low readings, each at least the interval after the one counted before it."""
     low = sorted(
-        (m for m in readings if m.value is not None and m.value < settings.systolic_low_mm_hg and m.evidence.when),
-        key=lambda m: m.evidence.when,
+        ((m.evidence.when, m) for m in readings
+         if m.value is not None and m.value < settings.systolic_low_mm_hg and m.evidence.when is not None),
+        key=lambda pair: pair[0],
     )
     gap = timedelta(minutes=settings.hypotension_min_interval_minutes)
-    chosen: list[Measurement] = []
-    for reading in low:
-        if not chosen or reading.evidence.when - chosen[-1].evidence.when >= gap:
-            chosen.append(reading)
+    chosen: list[tuple[datetime, Measurement]] = []
+    for when, reading in low:
+        if not chosen or when - chosen[-1][0] >= gap:
+            chosen.append((when, reading))
     if len(chosen) >= settings.hypotension_readings:
-        return tuple(m.evidence for m in chosen)
+        return tuple(m.evidence for _, m in chosen)
     return ()
 
 
@@ -416,7 +412,7 @@ def _hit(facts: ClinicalFacts) -> tuple[ConditionFact | None, str]:
         ("history", _confirmed_ever([c for c in facts.hit if not c.active])),
     ):
         if found:
-            return _newest(found), status
+            return newest(found), status
     return None, ""
 
 
@@ -470,7 +466,7 @@ def _other_thrombolysis(facts: ClinicalFacts, settings: PathwaySettings, pe, hyp
 
 
 def _stent(facts: ClinicalFacts) -> StentRecord | None:
-    return _newest(facts.stents, when=lambda st: st.placed)
+    return newest(facts.stents, when=lambda st: st.placed)
 
 
 def _vte_ever(facts: ClinicalFacts) -> bool:
@@ -541,48 +537,13 @@ def _mass_state(facts: ClinicalFacts, settings: PathwaySettings):
     return uncharacterized, imaged_unknown
 
 
-def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
-    now = facts.now
-    side = swelling_side(facts)
-    dvt = axes.read_dvt_axis(facts, settings, side)
-    current = timedelta(days=settings.acute_dvt_current_days)
+def _dvt_fields(facts: ClinicalFacts, settings: PathwaySettings, dvt: axes.DvtAxis) -> dict[str, Any]:
+    """The DVT axis, acute PE and the thrombolysis facts."""
     acute_window = timedelta(days=settings.acute_event_window_days)
-
-    pe = [c.evidence for c in _current(facts.pe_diagnoses, now, current)]
-    nivl = _newest([c for c in facts.nivl_diagnoses if counts(c)])
-    stent = _stent(facts)
-    behavior = _lesion_behavior(facts)
-    dynamic = behavior[0] if behavior and behavior[1] == LesionBehavior.DYNAMIC else None
-    ivus = _ivus(facts)
-    ivus_evidence = [m.evidence for m in facts.ivus_stenosis + facts.eiv_reference_diameter]
-    ivus_evidence += [i.evidence for i in facts.imaging if i.kind == ImagingKind.IVUS]
-    extrinsic = _mass_nature(facts)
-    post_thrombotic = _post_thrombotic(facts)
-    lesion = _lesion_axis(dvt.value, extrinsic, post_thrombotic, ivus, dynamic, settings)
-    uncharacterized, imaged_unknown = _mass_state(facts, settings)
-
-    symptoms, symptom_evidence = _symptoms(facts)
-    other_causes, other_causes_unknown = _other_causes(facts, settings)
-
-    platelets = _platelets(facts, settings)
-    contraindications = _contraindications(facts, settings, platelets)
-    hit, hit_status = _hit(facts)
-    pregnancy = _newest([c for c in facts.pregnancy if counts(c)])
-    weight = _newest_in_window(
-        [m for m in facts.weight if _plausible_weight(m)], now, timedelta(days=settings.weight_window_days)
-    )
-    egfr = _newest_in_window(facts.egfr, now, timedelta(hours=settings.platelets_renal_window_hours))
-    treating, below, unsuitable = _anticoagulation(facts, settings, weight, egfr, hit is not None, pregnancy is not None)
-    antithrombotics = tuple(m for m in facts.medications if is_anticoagulant(m) or m.drug_class == DrugClass.ANTIPLATELET)
-
-    limb_threat = [c.evidence for c in _current(facts.phlegmasia, now, acute_window)]
+    pe = [c.evidence for c in _current(facts.pe_diagnoses, facts.now, timedelta(days=settings.acute_dvt_current_days))]
+    limb_threat = [c.evidence for c in _current(facts.phlegmasia, facts.now, acute_window)]
     hypotension = _severe_hypotension(facts, settings)
-    hemorrhagic = _current(facts.hemorrhagic_shock, now, acute_window)
-    scope = _scope(facts, side, dvt.value, nivl.evidence if nivl else None, stent)
-
-    return Assessment(
-        in_scope=bool(scope),
-        scope_reasons=scope,
+    return dict(
         dvt_axis=dvt.value,
         dvt=dvt,
         dvt_evidence=dvt.deciding,
@@ -595,30 +556,67 @@ def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
         cfv_abnormal=dvt.abnormal_waveform,
         acute_pe=bool(pe),
         acute_pe_evidence=tuple(pe),
-        lesion_axis=lesion,
+        limb_threat=bool(limb_threat),
+        limb_threat_evidence=tuple(limb_threat),
+        severe_hypotension=bool(hypotension),
+        hypotension_evidence=hypotension,
+        hemorrhagic_shock=bool(_current(facts.hemorrhagic_shock, facts.now, acute_window)),
+        other_thrombolysis_indications=_other_thrombolysis(facts, settings, pe, hypotension),
+    )
+
+
+def _lesion_fields(facts: ClinicalFacts, settings: PathwaySettings, dvt_axis: str) -> dict[str, Any]:
+    """The lesion axis, the mass, the stent axis and the symptoms."""
+    behavior = _lesion_behavior(facts)
+    dynamic = behavior[0] if behavior and behavior[1] == LesionBehavior.DYNAMIC else None
+    ivus = _ivus(facts)
+    ivus_evidence = [m.evidence for m in facts.ivus_stenosis + facts.eiv_reference_diameter]
+    ivus_evidence += [i.evidence for i in facts.imaging if i.kind == ImagingKind.IVUS]
+    extrinsic = _mass_nature(facts)
+    post_thrombotic = _post_thrombotic(facts)
+    uncharacterized, imaged_unknown = _mass_state(facts, settings)
+    nivl = newest([c for c in facts.nivl_diagnoses if counts(c)])
+    stent = _stent(facts)
+    symptoms, symptom_evidence = _symptoms(facts)
+    return dict(
+        lesion_axis=_lesion_axis(dvt_axis, extrinsic, post_thrombotic, ivus, dynamic, settings),
         post_thrombotic=post_thrombotic,
         extrinsic_mass=extrinsic,
         ivus_stenosis=ivus,
         ivus_known=facts.known(*IVUS_TYPES),
-        ivus_done=_newest(ivus_evidence, when=lambda e: e.when),
-        eiv_reference=_newest([m for m in facts.eiv_reference_diameter if m.status == ResultStatus.FINAL]),
+        ivus_done=newest(ivus_evidence, when=lambda e: e.when),
+        eiv_reference=newest([m for m in facts.eiv_reference_diameter if m.status == ResultStatus.FINAL]),
         lesion_dynamic=dynamic,
         nivl_diagnosis=nivl.evidence if nivl else None,
-        ct_compression=_newest(facts.ct_compression),
+        ct_compression=newest(facts.ct_compression),
         mass_uncharacterized=uncharacterized,
         mass_imaged_nature_unknown=imaged_unknown,
         stent_axis=POST_STENT if stent else NO_STENT,
         stent=stent,
         stented_for_nivl=bool(stent) and facts.known("Condition", "Observation", "DiagnosticReport")
         and not _vte_ever(facts) and not post_thrombotic,
-        swelling_side=side,
-        bilateral_edema=side == Side.BOTH,
         symptoms=symptoms,
         symptom_evidence=symptom_evidence,
         asymptomatic=not facts.swellings and not symptom_evidence and facts.known("Condition"),
+    )
+
+
+def _safety_fields(facts: ClinicalFacts, settings: PathwaySettings) -> dict[str, Any]:
+    """Anticoagulation: contraindications, HIT, pregnancy, weight and renal function, current drugs; what is unknown."""
+    platelets = _platelets(facts, settings)
+    hit, hit_status = _hit(facts)
+    pregnancy = newest([c for c in facts.pregnancy if counts(c)])
+    weight = _newest_in_window(
+        [m for m in facts.weight if _plausible_weight(m)], facts.now, timedelta(days=settings.weight_window_days)
+    )
+    egfr = _newest_in_window(facts.egfr, facts.now, timedelta(hours=settings.platelets_renal_window_hours))
+    treating, below, unsuitable = _anticoagulation(facts, settings, weight, egfr, hit is not None, pregnancy is not None)
+    other_causes, other_causes_unknown = _other_causes(facts, settings)
+    return dict(
         other_causes=other_causes,
-        anticoag_contraindications=contraindications,
+        anticoag_contraindications=_contraindications(facts, settings, platelets),
         hit=hit.evidence if hit else None,
+        hit_status=hit_status,
         thrombocytopenia_caution=_caution(platelets, settings),
         platelets=platelets,
         platelets_known=platelets is not None and platelets.value is not None,
@@ -629,15 +627,46 @@ def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
         treatment_anticoagulated=bool(treating),
         treatment_anticoagulants=treating,
         anticoagulant_below_treatment=below,
-        antithrombotics=antithrombotics,
-        limb_threat=bool(limb_threat),
-        limb_threat_evidence=tuple(limb_threat),
-        severe_hypotension=bool(hypotension),
-        hypotension_evidence=hypotension,
-        hemorrhagic_shock=bool(hemorrhagic),
-        other_antithrombotic_indications=tuple(c.evidence for c in _confirmed_ever(facts.other_antithrombotic_indications)),
-        other_thrombolysis_indications=_other_thrombolysis(facts, settings, pe, hypotension),
-        unknown=_unknown(facts, other_causes_unknown, platelets, egfr, weight),
-        hit_status=hit_status,
         unsuitable_anticoagulants=unsuitable,
+        antithrombotics=tuple(m for m in facts.medications if is_anticoagulant(m) or m.drug_class == DrugClass.ANTIPLATELET),
+        other_antithrombotic_indications=tuple(c.evidence for c in _confirmed_ever(facts.other_antithrombotic_indications)),
+        unknown=_unknown(facts, other_causes_unknown, platelets, egfr, weight),
     )
+
+
+def assess(facts: ClinicalFacts, settings: PathwaySettings) -> Assessment:
+    """Scope, the three axes (DVT, lesion, stent) and the safety facts, every window and threshold applied."""
+    side = swelling_side(facts)
+    dvt = axes.read_dvt_axis(facts, settings, side)
+    lesion = _lesion_fields(facts, settings, dvt.value)
+    scope = _scope(facts, side, dvt.value, lesion["nivl_diagnosis"], lesion["stent"])
+    return Assessment(
+        in_scope=bool(scope),
+        scope_reasons=scope,
+        swelling_side=side,
+        bilateral_edema=side == Side.BOTH,
+        **_dvt_fields(facts, settings, dvt),
+        **lesion,
+        **_safety_fields(facts, settings),
+    )
+
+
+STENT_REASON_CODES = frozenset(
+    {
+        "http://hl7.org/fhir/sid/icd-10-cm|Z95.820",
+        "http://hl7.org/fhir/sid/icd-10-cm|Z95.828",
+        "http://hl7.org/fhir/sid/icd-10-cm|I87.1",
+        "http://snomed.info/sct|103716009",
+        "http://iliac-vein-cds.org/fhir/CodeSystem/findings|venous-stent",
+        "http://iliac-vein-cds.org/fhir/CodeSystem/findings|may-thurner",
+    }
+)
+STENT_REASON_WORDS = ("stent", "may-thurner", "may thurner", "iliac", "nivl")
+
+
+def has_other_reason(reason_codes: tuple[str, ...], reason_text: str) -> bool:
+    """A reason on the prescription other than the venous stent (RULES POST-STENT-ANTITHROMBOTIC)."""
+    if any(code not in STENT_REASON_CODES for code in reason_codes):
+        return True
+    text = reason_text.strip().lower()
+    return bool(text) and not any(word in text for word in STENT_REASON_WORDS)

@@ -25,10 +25,11 @@ from cds_service.pathway.facts import (
     Side,
     Swelling,
     ThrombusResult,
-    Verification,
     VenousStudy,
+    Verification,
     Waveform,
     WaveformFact,
+    newest,
 )
 from cds_service.pathway.settings import PathwaySettings
 
@@ -111,13 +112,6 @@ def _severity_rank(swelling: Swelling) -> int:
     return GRADE_RANK.get(swelling.grade) or SEVERITY_RANK.get(swelling.severity, 0)
 
 
-def _newest(items, when=lambda item: item.evidence.when):
-    dated = [i for i in items if when(i) is not None]
-    if dated:
-        return max(dated, key=when)
-    return items[0] if items else None
-
-
 def _readable(study: VenousStudy) -> bool:
     """Counts as a result: positive at any status, or final. Preliminary negatives never decide."""
     if study.result == ThrombusResult.UNREADABLE:
@@ -153,21 +147,21 @@ class _DvtReader:
         ]
 
     def newest_readable(self, studies: list[VenousStudy], leg: Side) -> VenousStudy | None:
-        return _newest([st for st in studies if _readable(st) and covers(st.side, leg)])
+        return newest([st for st in studies if _readable(st) and covers(st.side, leg)])
 
     def positive_studies(self) -> list[VenousStudy]:
         """Newest readable duplex / pelvic venography per leg, when it is positive and current."""
         found: list[VenousStudy] = []
         for studies in (self.facts.duplex_results, self.facts.pelvic_venography):
             for leg in (Side.LEFT, Side.RIGHT):
-                newest = self.newest_readable(studies, leg)
+                latest = self.newest_readable(studies, leg)
                 if (
-                    newest is not None
-                    and newest.result == ThrombusResult.PRESENT
-                    and within(newest.evidence.when, self.now, self.current)
-                    and newest not in found
+                    latest is not None
+                    and latest.result == ThrombusResult.PRESENT
+                    and within(latest.evidence.when, self.now, self.current)
+                    and latest not in found
                 ):
-                    found.append(newest)
+                    found.append(latest)
         return found
 
     def confirmed(self) -> DvtAxis | None:
@@ -192,13 +186,13 @@ class _DvtReader:
     def abnormal_waveform(self) -> WaveformFact | None:
         """The newest CFV waveform of the leg(s) in question, when it shows proximal obstruction (G:6)."""
         for leg in self.legs:
-            newest = _newest([w for w in self.facts.cfv_waveforms if covers(w.side, leg)])
+            latest = newest([w for w in self.facts.cfv_waveforms if covers(w.side, leg)])
             if (
-                newest is not None
-                and newest.value in ABNORMAL_WAVEFORMS
-                and within(newest.evidence.when, self.now, self.negative_valid)
+                latest is not None
+                and latest.value in ABNORMAL_WAVEFORMS
+                and within(latest.evidence.when, self.now, self.negative_valid)
             ):
-                return newest
+                return latest
         return None
 
     def pelvic_imaging_since(self, since: datetime | None) -> bool:
@@ -281,7 +275,7 @@ class _DvtReader:
             for e in coded_not + done
             if within(e.when, self.now, self.negative_valid) and (newer_than is None or _after(e.when, newer_than))
         ]
-        return _newest(candidates, when=lambda e: e.when)
+        return newest(candidates, when=lambda e: e.when)
 
     def pending_duplex(self, leg: Side, newer_than: datetime | None = None) -> Evidence | None:
         """The newest preliminary negative duplex of the leg (awaiting its final report)."""
@@ -294,7 +288,7 @@ class _DvtReader:
             and within(st.evidence.when, self.now, self.negative_valid)
             and (newer_than is None or _after(st.evidence.when, newer_than))
         ]
-        return _newest(pending, when=lambda e: e.when)
+        return newest(pending, when=lambda e: e.when)
 
     def unreadable_pelvic(self, since: datetime | None, leg: Side) -> tuple[Evidence | None, bool]:
         """The newest pelvic venography since the duplex that has no final result: (study, preliminary?).
@@ -309,19 +303,19 @@ class _DvtReader:
         not_coded = [st.evidence for st in self.facts.pelvic_venography if st.result == ThrombusResult.UNREADABLE]
         not_coded += self.unmatched_imaging(PELVIC_IMAGING_KINDS, self.facts.pelvic_venography, leg)
         candidates = [e for e in preliminary + not_coded if e.when is None or since is None or e.when >= since]
-        newest = _newest(candidates, when=lambda e: e.when)
-        return newest, newest is not None and newest in preliminary
+        latest = newest(candidates, when=lambda e: e.when)
+        return latest, latest is not None and latest in preliminary
 
     # -- one leg --------------------------------------------------------------------------------
     def negative_pelvic_after(self, duplex: VenousStudy, leg: Side) -> VenousStudy | None:
-        newest = self.newest_readable(self.facts.pelvic_venography, leg)
-        if newest is None or newest.result not in NO_ACUTE_THROMBUS:
+        latest = self.newest_readable(self.facts.pelvic_venography, leg)
+        if latest is None or latest.result not in NO_ACUTE_THROMBUS:
             return None
-        if duplex.evidence.when is not None and (newest.evidence.when is None or newest.evidence.when < duplex.evidence.when):
+        if duplex.evidence.when is not None and (latest.evidence.when is None or latest.evidence.when < duplex.evidence.when):
             return None
-        if not within(newest.evidence.when, self.now, self.negative_valid) or self.voiding_swelling(newest, leg):
+        if not within(latest.evidence.when, self.now, self.negative_valid) or self.voiding_swelling(latest, leg):
             return None
-        return newest
+        return latest
 
     def leg(self, leg: Side) -> DvtAxis:
         duplex = self.newest_readable(self.facts.duplex_results, leg)

@@ -14,9 +14,11 @@ This module is pure data: no FHIR models, no HTTP, no Flask.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any, TypeVar
 
 
 class Side(str, Enum):
@@ -111,9 +113,25 @@ class LesionBehavior(str, Enum):
 class Evidence:
     """Where a fact came from: enough for a card to cite it."""
 
-    ref: str  # "Condition/abc"; a contained or prefetch-less resource still gets "Type/id"
+    ref: str  # "Condition/abc"; a resource sent without an id is its bare type ("Condition")
     display: str  # human-readable: the coding display or text, or the value with its unit
     when: datetime | None = None  # onset / recorded / effective / performed / authored (aware, UTC)
+
+
+T = TypeVar("T")
+
+
+def _evidence_when(item: Any) -> datetime | None:
+    return item.evidence.when
+
+
+def newest(items: Sequence[T], when: Callable[[T], datetime | None] = _evidence_when) -> T | None:
+    """The item with the latest date (`when`, by default its evidence's); when none is dated, the
+    first one; None for no items. An undated item never wins over a dated one."""
+    dated = [(stamp, item) for stamp, item in ((when(item), item) for item in items) if stamp is not None]
+    if dated:
+        return max(dated, key=lambda pair: pair[0])[1]
+    return items[0] if items else None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
-"""What a rule concludes, as data. `cds_service.services` renders it as a card once."""
+"""What a rule concludes, as data: the finding base class, the proposals (suggested fixes) and the evidence helper."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import Union
+from types import MappingProxyType
 
 from cds_service.pathway.facts import Evidence, Side
+
+# Field metadata of a finding value computed from the clock rather than the record (days since X):
+# `days: int = field(metadata=FROM_CLOCK)`. The evidence fingerprint leaves it out, so a card's
+# evidence stays "the same" from one day to the next (site lockouts, issue 13).
+FROM_CLOCK = MappingProxyType({"from_clock": True})
 
 
 class Indicator(str, Enum):
@@ -49,15 +54,26 @@ class DeleteOrder:
     order_ref: str
 
 
-Proposal = Union[CreateOrder, CreateEnoxaparin, UpdateOrder, DeleteOrder]
+Proposal = CreateOrder | CreateEnoxaparin | UpdateOrder | DeleteOrder
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
-    rule_id: str
+    """What one rule concluded. Each rule unit subclasses it with the typed values its card shows."""
+
     indicator: Indicator
-    # Named values the card text uses: the numbers compared, dates, flags, variant keys.
-    values: dict[str, object] = field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
     proposals: tuple[Proposal, ...] = ()
     order_ref: str | None = None  # order rules: the draft order this finding is about
+    rule_id: str = ""  # stamped by the rule that made it (`Rule.run`)
+
+
+def evidence_of(*groups: object) -> tuple[Evidence, ...]:
+    """Flatten evidence (single items, tuples, lists), dropping None and repeats, keeping order."""
+    seen: list[Evidence] = []
+    for group in groups:
+        items = group if isinstance(group, (tuple, list)) else (group,)
+        for item in items:
+            if item is not None and item not in seen:
+                seen.append(item)
+    return tuple(seen)

@@ -7,9 +7,9 @@ It is named `.md` because the package data of pyproject.toml ships `*.md` files,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
 
 GUIDELINE_FILE = "guideline.md"
 # Trailing reference numbers of the source document ("... weight-adjusted doses 1", "... 1, 2").

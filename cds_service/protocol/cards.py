@@ -100,7 +100,7 @@ class Action:
 class Suggestion:
     label: str
     actions: list[Action] = field(default_factory=list)
-    is_recommended: bool | None = None
+    is_recommended: bool = False  # always sent: some clients (HealthChain) require it
     uuid: str = field(default_factory=new_uuid)
 
     def to_json(self) -> dict:
@@ -134,6 +134,11 @@ class Card:
     override_reasons: list[Coding] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     uuid: str = field(default_factory=new_uuid)
+    # Internal, never serialized (to_json names every field it sends): the FHIR references the card
+    # used, and a hash of those references and the rule's values. The card log keeps both (audit);
+    # the lockout after feedback compares the hash ("same evidence"). Set by rules.fingerprint.stamp_evidence.
+    fact_refs: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    evidence_fingerprint: str = field(default="", compare=False, repr=False)
 
     @property
     def rule_id(self) -> str:
@@ -169,6 +174,8 @@ class Card:
                 raise CardInvariantError("a link needs a label, a url and type absolute | smart")
             if link.app_context and link.type != "smart":
                 raise CardInvariantError("appContext is only for smart links")
+            if link.type == "smart" and not link.url.startswith(("https://", "http://")):
+                raise CardInvariantError("a smart link's url is the app's absolute launch URL")
 
     def to_json(self) -> dict:
         self.check()

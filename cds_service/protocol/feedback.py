@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cds_service.errors import BadRequest
@@ -11,8 +11,8 @@ OUTCOMES = ("accepted", "overridden")
 MAX_ITEMS = 500
 # Feedback is about a card shown to a clinician: a timestamp outside these years is an error, and
 # converting one near year 1 or 9999 to UTC could overflow.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def _timestamp(value: Any, index: int) -> datetime:
         raise BadRequest(f"feedback[{index}].outcomeTimestamp needs a time zone (UTC 'Z')")
     if not EARLIEST.year <= parsed.year <= LATEST.year:  # checked before the conversion, which could overflow
         raise BadRequest(f"feedback[{index}].outcomeTimestamp must lie between {EARLIEST.date()} and {LATEST.date()}")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _short_string(value: Any, name: str, limit: int) -> str:

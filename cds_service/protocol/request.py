@@ -145,6 +145,28 @@ def _parse_context(hook: str, context: Any) -> dict:
     return context
 
 
+def _parse_authorization(raw_auth: Any, fhir_server: str) -> FhirAuthorization | None:
+    if raw_auth is None:
+        return None
+    if not fhir_server:
+        raise BadRequest("'fhirAuthorization' is only allowed together with 'fhirServer'")
+    if not isinstance(raw_auth, dict):
+        raise BadRequest("'fhirAuthorization' must be a JSON object")
+    if raw_auth.get("access_token") == "":
+        return None  # what an EHR sends when its OAuth exchange failed: no token, not a bad request
+    token = _string(raw_auth.get("access_token"), "fhirAuthorization.access_token")
+    token_type = raw_auth.get("token_type", "Bearer")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise BadRequest("fhirAuthorization.token_type must be 'Bearer'")
+    scope = raw_auth.get("scope", "")
+    patient = raw_auth.get("patient", "")
+    return FhirAuthorization(
+        access_token=token,
+        scope=scope if isinstance(scope, str) else "",
+        patient=patient if isinstance(patient, str) else "",
+    )
+
+
 def parse_request(body: Any, expected_hook: str) -> HookRequest:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
@@ -159,24 +181,7 @@ def parse_request(body: Any, expected_hook: str) -> HookRequest:
     fhir_server = _string(body.get("fhirServer"), "fhirServer", required=False)
     if fhir_server and not re.match(r"^https?://", fhir_server):
         raise BadRequest("'fhirServer' must be an http(s) URL")
-    authorization = None
-    raw_auth = body.get("fhirAuthorization")
-    if raw_auth is not None:
-        if not fhir_server:
-            raise BadRequest("'fhirAuthorization' is only allowed together with 'fhirServer'")
-        if not isinstance(raw_auth, dict):
-            raise BadRequest("'fhirAuthorization' must be a JSON object")
-        token = _string(raw_auth.get("access_token"), "fhirAuthorization.access_token")
-        token_type = raw_auth.get("token_type", "Bearer")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":
-            raise BadRequest("fhirAuthorization.token_type must be 'Bearer'")
-        scope = raw_auth.get("scope", "")
-        patient = raw_auth.get("patient", "")
-        authorization = FhirAuthorization(
-            access_token=token,
-            scope=scope if isinstance(scope, str) else "",
-            patient=patient if isinstance(patient, str) else "",
-        )
+    authorization = _parse_authorization(body.get("fhirAuthorization"), fhir_server)
     prefetch = body.get("prefetch", {})
     if prefetch is None:
         prefetch = {}

@@ -4,7 +4,8 @@ A hook answer never waits for the database. Rows (card uuid -> rule) only tie la
 to its rule, so a row written seconds or minutes later changes nothing the clinician sees.
 
 What the log promises (docs/operations.md, "Card log"):
-- rows are sanitized before they are queued (NUL, lone surrogates, lengths): one odd
+- rows are sanitized before they are queued (NUL, lone surrogates, lengths), governance
+  columns (status, repeats_card, fact_refs, evidence_fingerprint) included: one odd
   `hookInstance` can never make a batch fail;
 - a batch that fails because the database is away is kept, and retried with a backoff
   (0.5 s doubling to 30 s) until the database is back; nothing is dropped for that;
@@ -21,8 +22,9 @@ import logging
 import threading
 import time
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from sqlalchemy import String
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -34,8 +36,14 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError, OSError)
 MAX_BACKOFF = 30.0
 EXIT_FLUSH_SECONDS = 5.0
-_LENGTHS = {column.name: column.type.length for column in CardIssued.__table__.columns
-            if getattr(column.type, "length", None)}
+FEEDBACK_FLUSH_SECONDS = 1.0  # the longest a feedback request waits for its cards' rows (lockouts, issue 13)
+# Every text column of a card row, governance columns included (issue 13): name -> (length cap or None,
+# the value of a row that has none: the column's default, e.g. status "issued").
+_TEXT_COLUMNS: dict[str, tuple[int | None, str]] = {
+    column.name: (column.type.length, str(getattr(column.default, "arg", "")))
+    for column in CardIssued.__table__.columns
+    if isinstance(column.type, String)  # Text is a String without a length
+}
 
 
 def clean_text(value: object, limit: int | None) -> str:
@@ -46,9 +54,10 @@ def clean_text(value: object, limit: int | None) -> str:
 
 
 def sanitized(row: dict) -> dict:
-    clean = {name: clean_text(row.get(name, ""), limit) for name, limit in _LENGTHS.items()}
+    clean: dict[str, object] = {name: clean_text(row.get(name, default), limit)
+                                for name, (limit, default) in _TEXT_COLUMNS.items()}
     issued_at = row.get("issued_at")
-    clean["issued_at"] = issued_at if isinstance(issued_at, datetime) else datetime.now(timezone.utc)
+    clean["issued_at"] = issued_at if isinstance(issued_at, datetime) else datetime.now(UTC)
     return clean
 
 
@@ -108,6 +117,11 @@ class CardLog:
                     return False
                 self._changed.wait(0.05 if remaining is None else min(0.05, remaining))
         return True
+
+    def flush_for_feedback(self) -> None:
+        """Write queued rows so that feedback finds its cards; bounded, since the database may be away
+        (then the lockout is not set and the card shows again: fail open)."""
+        self.flush(FEEDBACK_FLUSH_SECONDS)
 
     def _flush_at_exit(self) -> None:
         if not self.flush(EXIT_FLUSH_SECONDS) and self.pending:

@@ -14,15 +14,17 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
+from cds_service.store.migrations import add_missing_columns  # columns added after release (issue 13)
 from cds_service.store.models import Base
 
 log = logging.getLogger(__name__)
@@ -38,11 +40,11 @@ class DbLimits:
     pool_timeout: float = 2.0
 
     @classmethod
-    def from_settings(cls, settings) -> "DbLimits":
+    def from_settings(cls, settings) -> DbLimits:
         return cls(settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_size,
                    settings.db_pool_timeout)
 
-    def shorter(self, seconds: float) -> "DbLimits":
+    def shorter(self, seconds: float) -> DbLimits:
         """The same limits capped at `seconds` (the JWT replay check's engine)."""
         return DbLimits(min(self.connect_timeout, seconds), min(self.statement_timeout, seconds), 2,
                         min(self.pool_timeout, seconds))
@@ -122,6 +124,7 @@ def _with_tables(engine: Engine) -> Engine:
         Base.metadata.create_all(engine)
     except OperationalError:  # another process created the tables between the check and the CREATE
         Base.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
 
 

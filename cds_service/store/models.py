@@ -25,6 +25,11 @@ class CardIssued(Base):
     hook_instance: Mapped[str] = mapped_column(String(128))
     patient_hash: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Site governance (issue 13) and audit (issue 12); store.migrations adds them to older databases.
+    status: Mapped[str] = mapped_column(String(16), default="issued", server_default="issued")  # | silent | suppressed
+    repeats_card: Mapped[str] = mapped_column(String(64), default="", server_default="")  # suppressed: the answered card
+    fact_refs: Mapped[str] = mapped_column(Text, default="", server_default="")  # JSON list of "Type/id"
+    evidence_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class FeedbackItem(Base):
@@ -54,3 +59,19 @@ class SeenJwt(Base):
     issuer: Mapped[str] = mapped_column(String(512))
     jti: Mapped[str] = mapped_column(String(256))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Lockout(Base):
+    """A clinician answered a patient-view card: the same rule, patient and evidence stay quiet for the
+    rule's lockout days after `locked_at` (days read from the site file at query time)."""
+
+    __tablename__ = "lockouts"
+    __table_args__ = (UniqueConstraint("patient_hash", "rule_id", "evidence_fingerprint", name="uq_lockout"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_hash: Mapped[str] = mapped_column(String(64), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    evidence_fingerprint: Mapped[str] = mapped_column(String(64))
+    card_uuid: Mapped[str] = mapped_column(String(64))  # the card answered
+    outcome: Mapped[str] = mapped_column(String(16))
+    locked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

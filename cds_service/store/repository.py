@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,8 +22,12 @@ __all__ = ["Store", "hash_patient", "feedback_fingerprint", "make_engine", "DbLi
 READY_TIMEOUT = 1.5  # seconds: /readyz answers within 2 s, whatever the database does
 
 
-def hash_patient(patient_id: str, salt: str) -> str:
-    return hashlib.sha256(f"{salt}:{patient_id}".encode()).hexdigest()
+def hash_patient(patient_id: str, secret: str) -> str:
+    """The patient's pseudonym in the card log: HMAC-SHA256 keyed with the site's secret (CDS_PATIENT_HASH_SALT).
+
+    Rows written before this (up to 0.1.0) hold sha256("<secret>:<id>"), docs/security.md.
+    """
+    return hmac.new(secret.encode(), patient_id.encode(), hashlib.sha256).hexdigest()
 
 
 def feedback_fingerprint(service_id: str, entry: FeedbackEntry) -> str:
@@ -83,7 +88,7 @@ class Store:
         nothing was stored, or (if the commit raced the timeout) everything was, and a retry
         stores nothing twice (items are unique by fingerprint).
         """
-        received = datetime.now(timezone.utc)
+        received = datetime.now(UTC)
         rows = [_feedback_row(service_id, entry, received) for entry in entries]
         try:
             return self._calls.run(lambda: self._insert_feedback(rows), self.request_timeout)

@@ -5,12 +5,16 @@ With it, the CDS Hooks sandbox (or curl) can be pointed at
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 
 from cds_service.fixtures import FixtureStore, all_fixtures
+from cds_service.smart.dev_server import security_extension
 
+log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 SEARCHABLE = (
     "Patient", "Condition", "Observation", "ImagingStudy", "DiagnosticReport", "Procedure",
@@ -29,6 +33,7 @@ def capability_statement(base: str) -> dict:
         "implementation": {"description": "Iliac vein CDS fixture patients (read-only, dev mode)", "url": base},
         "rest": [{
             "mode": "server",
+            "security": security_extension(base),
             "resource": [
                 {"type": t, "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "searchParam": [{"name": "patient", "type": "reference"}, {"name": "_id", "type": "token"}]}
@@ -38,32 +43,51 @@ def capability_statement(base: str) -> dict:
     }
 
 
-def register_fixtures_fhir(app: Flask) -> None:
+FIXTURES_PREFIX = "/fixtures-fhir"
+fixtures_fhir = Blueprint("fixtures_fhir", __name__, url_prefix=FIXTURES_PREFIX)
+
+
+@fixtures_fhir.record_once
+def _load_fixtures(setup: BlueprintSetupState) -> None:
     store = FixtureStore(all_fixtures())
+    if not store.resources("Patient"):
+        log.warning("dev mode: NO FIXTURE PATIENTS FOUND: /fixtures-fhir answers 404", extra={"reason": "no-fixtures"})
+    setup.app.extensions["fixtures_fhir"] = store
 
-    def base() -> str:
-        return request.host_url.rstrip("/") + "/fixtures-fhir"
 
-    def answer(status: int, body: dict) -> Response:
-        response = jsonify(body)
-        response.status_code = status
-        response.content_type = FHIR_JSON
-        return response
+def _store() -> FixtureStore:
+    store: FixtureStore = current_app.extensions["fixtures_fhir"]
+    return store
 
-    @app.get("/fixtures-fhir/metadata")
-    def fixtures_metadata():
-        return answer(200, capability_statement(base()))
 
-    @app.get("/fixtures-fhir/<resource_type>/<resource_id>")
-    def fixtures_read(resource_type: str, resource_id: str):
-        return answer(*store.read(resource_type, resource_id))
+def fixtures_base() -> str:
+    return request.host_url.rstrip("/") + FIXTURES_PREFIX
 
-    @app.get("/fixtures-fhir/<resource_type>")
-    def fixtures_search(resource_type: str):
-        query = urlencode(list(request.args.items(multi=True)))
-        return answer(*store.respond(f"{resource_type}?{query}", base()))
 
-    @app.post("/fixtures-fhir/<resource_type>/_search")
-    def fixtures_post_search(resource_type: str):
-        params = list(request.form.items(multi=True)) + list(request.args.items(multi=True))
-        return answer(*store.respond(f"{resource_type}?{urlencode(params)}", base()))
+def _answer(status: int, body: dict) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = FHIR_JSON
+    return response
+
+
+@fixtures_fhir.get("/metadata")
+def metadata() -> Response:
+    return _answer(200, capability_statement(fixtures_base()))
+
+
+@fixtures_fhir.get("/<resource_type>/<resource_id>")
+def read(resource_type: str, resource_id: str) -> Response:
+    return _answer(*_store().read(resource_type, resource_id))
+
+
+@fixtures_fhir.get("/<resource_type>")
+def search(resource_type: str) -> Response:
+    query = urlencode(list(request.args.items(multi=True)))
+    return _answer(*_store().respond(f"{resource_type}?{query}", fixtures_base()))
+
+
+@fixtures_fhir.post("/<resource_type>/_search")
+def post_search(resource_type: str) -> Response:
+    params = list(request.form.items(multi=True)) + list(request.args.items(multi=True))
+    return _answer(*_store().respond(f"{resource_type}?{urlencode(params)}", fixtures_base()))

@@ -6,7 +6,7 @@ import responses
 
 from cds_service.app import create_app
 from cds_service.fixtures import all_fixtures
-from tests.conftest import ECHO
+from tests.helpers.hooks import ECHO
 
 FIXTURE = next(f for f in all_fixtures() if f.resources)
 

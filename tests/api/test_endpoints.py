@@ -5,7 +5,7 @@ import pytest
 import responses
 
 from cds_service.app import create_app
-from tests.conftest import ECHO, ECHO_ORDERS, FHIR_BASE, patient_view_body, searchset
+from tests.helpers.hooks import ECHO, ECHO_ORDERS, FHIR_BASE, patient_view_body, searchset
 
 PATIENT = {"resourceType": "Patient", "id": "pat-1"}
 

@@ -11,6 +11,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from cds_service.fixtures import FIXTURE_SYSTEM, HOOKS, RULES_SYSTEM, SELECTION_SYSTEM, fixture_paths, load_fixture
+from tests.helpers.hooks import SHARED
 
 PATHS = fixture_paths()
 KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -34,13 +35,11 @@ SERVICE_CARDS = {"DATA-UNAVAILABLE": "warning info"}
 
 
 def rules_md() -> Path:
-    """RULES.md of the shared folder: beside the repository (CI) or at /work/shared."""
-    here = Path(__file__).resolve().parents[2]
-    for candidate in (here.parent / "shared", Path("/work/shared")):
-        path = candidate / "pathway" / "RULES.md"
-        if path.is_file():
-            return path
-    pytest.skip("the shared RULES.md is not beside the repository")
+    """RULES.md of the shared folder, which sits beside the repository (../shared)."""
+    path = SHARED / "pathway" / "RULES.md"
+    if path.is_file():
+        return path
+    pytest.skip("the shared RULES.md is not beside the repository (../shared)")
 
 
 def rule_table() -> dict[str, dict[str, str]]:

@@ -5,7 +5,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cds_service.app import create_app
 from cds_service.fixtures import DEFAULT_DIRECTORY, build_request, load_fixture
 from cds_service.services import all_services
-from tests.conftest import FHIR_BASE
+from tests.helpers.hooks import FHIR_BASE
 
 
 def samples(client) -> dict[tuple, float]:

@@ -6,7 +6,7 @@ import responses
 
 from cds_service.app import create_app
 from cds_service.auth.testkit import cds_claims, jwks_of, new_es384_key, write_trusted_clients
-from tests.conftest import SANDBOX_REQUESTS, load_json, searchset
+from tests.helpers.hooks import SANDBOX_REQUESTS, load_json, searchset
 
 SANDBOX_ISS = "https://sandbox.cds-hooks.org"
 SANDBOX_FHIR = "http://127.0.0.1:8091/fhir"

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
-from auth_helpers import BASE_URL, ISS_A, ISS_B, ISS_C, JKU_C, SANDBOX_KID, TENANT_C, FakeClock, Keys
 from cds_service.auth import Authenticator
 from cds_service.auth.testkit import jwks_of, new_es384_key, new_rs384_key, write_trusted_clients
 from cds_service.config import Settings
 from cds_service.store.models import Base
+from tests.helpers.auth import BASE_URL, ISS_A, ISS_B, ISS_C, JKU_C, SANDBOX_KID, TENANT_C, FakeClock, Keys
 
 
 @pytest.fixture(scope="session")

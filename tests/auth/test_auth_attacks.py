@@ -9,7 +9,11 @@ import json
 import pytest
 import responses
 
-from auth_helpers import (
+from cds_service.auth import AuthenticationFailed, Authenticator, TrustedClientsError
+from cds_service.auth.testkit import jwks_of
+from cds_service.auth.trusted_clients import SANDBOX_ISS, SANDBOX_JKU
+from cds_service.config import Settings
+from tests.helpers.auth import (
     DISCOVERY_URL,
     ISS_A,
     ISS_B,
@@ -23,10 +27,6 @@ from auth_helpers import (
     segment,
     unsigned_token,
 )
-from cds_service.auth import AuthenticationFailed, Authenticator, TrustedClientsError
-from cds_service.auth.testkit import jwks_of
-from cds_service.auth.trusted_clients import SANDBOX_ISS, SANDBOX_JKU
-from cds_service.config import Settings
 
 
 def refusal(authenticator: Authenticator, authorization: str | None, audience: str = SERVICE_URL) -> str:

@@ -9,10 +9,10 @@ import json
 import pytest
 import responses
 
-from auth_helpers import ISS_C, JKU_C, NOW, SERVICE_URL, TENANT_C, bearer, claims
 from cds_service.auth import AuthenticationFailed
 from cds_service.auth.jwks_fetcher import CONNECT_TIMEOUT, MAX_JWKS_BYTES, MIN_REFRESH_INTERVAL, READ_TIMEOUT
 from cds_service.auth.testkit import jwks_of
+from tests.helpers.auth import ISS_C, JKU_C, NOW, SERVICE_URL, TENANT_C, bearer, claims
 
 EVIL = "https://attacker.example.net/jwks.json"
 

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select, text
 
-from auth_helpers import ISS_A, NOW, SERVICE_URL, bearer, claims
 from cds_service.auth import AuthenticationFailed
 from cds_service.auth.replay import PURGE_INTERVAL, ReplayGuard
 from cds_service.store.models import SeenJwt
+from tests.helpers.auth import ISS_A, NOW, SERVICE_URL, bearer, claims
 
 SKEW = 60
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from auth_helpers import ISS_A, NOW, SERVICE_URL, bearer, claims
 from cds_service.auth import AuthenticationFailed
 from cds_service.config import Settings
+from tests.helpers.auth import ISS_A, NOW, SERVICE_URL, bearer, claims
 
 SKEW = Settings().jwt_clock_skew
 MAX_LIFETIME = Settings().jwt_max_lifetime

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from auth_helpers import ISS_A, ISS_B, SANDBOX_KID, SERVICE_URL, bearer, claims
 from cds_service.auth import Authenticator, TrustedClientsError
 from cds_service.auth.testkit import jwks_of, new_rs384_key, write_trusted_clients
 from cds_service.auth.trusted_clients import (
@@ -18,6 +17,8 @@ from cds_service.auth.trusted_clients import (
     sandbox_client,
 )
 from cds_service.config import Settings
+from tests.helpers.auth import ISS_A, ISS_B, SANDBOX_KID, SERVICE_URL, bearer, claims
+from tests.helpers.hooks import SHARED
 
 
 def write(tmp_path: Path, clients) -> Path:
@@ -184,7 +185,7 @@ def test_shipped_sandbox_key_set_loads_and_holds_the_sandbox_kid():
 
 def test_shipped_sandbox_key_set_is_identical_to_the_published_one():
     shipped = json.loads(resources.files("cds_service.auth").joinpath("cds-hooks-sandbox-jwks.json").read_text())
-    reference = Path("/work/shared/reference/cds-hooks-sandbox/jwks.json")
+    reference = SHARED / "reference" / "cds-hooks-sandbox" / "jwks.json"
     if not reference.exists():
         pytest.skip("reference copy of the sandbox JWKS not present")
     assert shipped == json.loads(reference.read_text())

@@ -52,3 +52,30 @@ def test_evaluate_reports_unreadable_files_and_invalid_requests(tmp_path, capsys
     bad.write_text(json.dumps({"hook": "patient-view"}))
     assert main(["evaluate", "--hook", "patient-view", str(bad)]) == 1
     assert "OperationOutcome" in capsys.readouterr().err
+
+
+def test_evaluate_warns_when_the_hook_is_not_the_fixtures(capsys):
+    assert main(["evaluate", "--hook", "patient-view", str(STENT_50)]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "order-sign" in err and "patient-view" in err
+
+
+def test_evaluate_says_nothing_when_the_hook_is_the_fixtures(capsys):
+    assert main(["evaluate", "--hook", "order-sign", str(STENT_50)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_evaluate_finds_a_bundled_fixture_by_name_outside_a_clone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no fhir_fixtures/ here
+    assert main(["evaluate", "--hook", "order-sign", "--json", "order-sign-stent-50mm-devicerequest"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "--hook", "order-sign", "--json", "fhir_fixtures/order-sign-stent-50mm-devicerequest.json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    rules = {card["source"]["topic"]["code"] for card in first["cards"]}
+    assert rules == set(load_fixture(STENT_50).expected) == {c["source"]["topic"]["code"] for c in second["cards"]}
+
+
+def test_evaluate_names_a_file_that_is_not_there(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["evaluate", "--hook", "order-sign", "no-such-story"]) == 2
+    assert "cannot read no-such-story" in capsys.readouterr().err

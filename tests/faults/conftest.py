@@ -10,8 +10,7 @@ import pytest
 
 from cds_service.fixtures import DEFAULT_DIRECTORY, build_request, load_fixture
 from cds_service.services import all_services
-
-from faults_helpers import PostgresCluster
+from tests.helpers.faults import PostgresCluster
 
 STORY = "malignant-iliac-mass-with-acute-dvt"  # patient-view with several cards
 SERVICE = "iliac-vein-patient-view"

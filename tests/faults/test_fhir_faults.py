@@ -18,7 +18,7 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.fixtures import DEFAULT_DIRECTORY, FixtureStore, build_request, load_fixture
 from cds_service.services import all_services
-from faults_helpers import StubFhir, send_json
+from tests.helpers.faults import StubFhir, send_json
 
 pytestmark = pytest.mark.faults
 BUDGET = 2.0

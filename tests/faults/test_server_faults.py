@@ -23,7 +23,8 @@ import pytest
 import requests
 
 from cds_service.store.repository import Store, make_engine
-from faults_helpers import free_port, wait_for
+from tests.helpers.faults import wait_for
+from tests.helpers.servers import free_port, workers_booted
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
@@ -148,11 +149,6 @@ def test_stalled_clients_do_not_hold_a_hook_call(server, hook_body):
     assert seconds < IDLE_TIMEOUT + 3.0, f"the hook call waited {seconds:.1f} s behind stalled clients"
 
 
-def worker_pids(master_pid: int) -> list[int]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
-
-
 def test_a_worker_killed_under_load_costs_only_its_connections(server, hook_body):
     base_url, process, database_url = server
     results: list[tuple[str, int]] = []  # (kind, status); status 0 = connection failed
@@ -186,7 +182,7 @@ def test_a_worker_killed_under_load_costs_only_its_connections(server, hook_body
     for thread in threads:
         thread.start()
     time.sleep(1.5)
-    victims = worker_pids(process.pid)
+    victims = sorted(workers_booted(process.pid, 2))
     assert len(victims) == 2
     os.kill(victims[0], signal.SIGKILL)
     time.sleep(2.5)  # the master starts a new worker; load goes on
@@ -199,4 +195,4 @@ def test_a_worker_killed_under_load_costs_only_its_connections(server, hook_body
     assert len(dropped) <= 6, f"{len(dropped)} connections failed; only those the killed worker held may"
     stored = {row.card_uuid for row in Store(make_engine(database_url)).feedback()}
     assert acknowledged and set(acknowledged) <= stored, f"{len(set(acknowledged) - stored)} acknowledged feedback lost"
-    assert len(worker_pids(process.pid)) == 2
+    assert len(workers_booted(process.pid, 2)) == 2

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from cds_service.fhir.extract import extract_facts
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import CPT, DICOM, ICD10CM, LOCAL, LOINC, RXNORM, SNOMED, UCUM, load_value_sets
-from cds_service.services.base import PatientRecord
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 PATIENT_ID = "pat-secret-4711"

@@ -31,7 +31,7 @@ def test_patient_reference_and_gender(fhir, facts_of):
     facts = facts_of()
     assert facts.patient_ref == f"Patient/{fhir.PATIENT_ID}" and facts.gender == "female"
     assert facts.now == fhir.NOW
-    assert facts_of(patient={}).patient_ref == "Patient/unidentified"
+    assert facts_of(patient={}).patient_ref == "Patient"  # no id: the bare type, never a made-up id
 
 
 def test_an_empty_record_has_no_facts(facts_of):
@@ -79,10 +79,10 @@ def test_garbage_entries_do_not_fail_the_request(fhir, value_sets):
     assert [s.evidence.ref for s in facts.swellings] == ["Condition/ok"]
 
 
-def test_resource_without_an_id_still_gets_a_reference(fhir, facts_of):
+def test_resource_without_an_id_is_still_read_and_cited_by_its_type(fhir, facts_of):
     resource = fhir.condition(SWELLING_LEFT)
     del resource["id"]
-    assert [s.evidence.ref for s in facts_of(resource).swellings] == ["Condition/unidentified"]
+    assert [s.evidence.ref for s in facts_of(resource).swellings] == ["Condition"]
 
 
 def test_irrelevant_observations_are_cheap_and_never_validated(fhir, value_sets, monkeypatch):

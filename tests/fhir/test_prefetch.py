@@ -8,7 +8,7 @@ from cds_service.config import Settings
 from cds_service.fhir.prefetch import PrefetchResolver, fill_template
 from cds_service.protocol.request import parse_request
 from cds_service.services.base import PATIENT_PREFETCH
-from tests.conftest import FHIR_BASE, patient_view_body, searchset
+from tests.helpers.hooks import FHIR_BASE, patient_view_body, searchset
 
 PATIENT = {"resourceType": "Patient", "id": "pat-1"}
 CONDITION = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/pat-1"}}

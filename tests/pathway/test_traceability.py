@@ -6,14 +6,13 @@ test the table names (in files this repository has) exists.
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 from pathlib import Path
 
 import pytest
 
-from cds_service.pathway import patient_view
 from cds_service.pathway.guideline import guideline_lines
+from cds_service.rules.registry import ORDER_RULES, PATIENT_VIEW_RULES
 
 REPO = Path(__file__).parents[2]
 ALGORITHM = REPO / "docs" / "algorithm.md"
@@ -22,19 +21,12 @@ RULE_ID = re.compile(r"\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b")
 TEST_REF = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
 
 
-def order_rule_ids() -> set[str] | None:
-    """The order rules' IDs, or None while `order_rules` does not exist yet."""
-    try:
-        module = importlib.import_module("cds_service.pathway.order_rules")
-    except ModuleNotFoundError as error:
-        if error.name != "cds_service.pathway.order_rules":
-            raise
-        return None
-    return {rule.rule_id for rule in module.RULES}
+def order_rule_ids() -> set[str]:
+    return {rule.rule_id for rule in ORDER_RULES}
 
 
 def code_rule_ids() -> set[str]:
-    return {rule.rule_id for rule in patient_view.RULES} | (order_rule_ids() or set())
+    return {rule.rule_id for rule in PATIENT_VIEW_RULES} | order_rule_ids()
 
 
 def table_rows() -> list[list[str]]:
@@ -73,8 +65,6 @@ def test_every_rule_in_the_code_is_in_the_traceability_table():
 
 def test_the_table_names_only_known_rules():
     known = code_rule_ids()
-    if order_rule_ids() is None:
-        known |= rules_md_ids("Order rules")
     unknown = table_rule_ids() - known
     assert not unknown, f"docs/algorithm.md names rules that do not exist: {sorted(unknown)}"
 
@@ -86,15 +76,12 @@ def test_every_rule_in_the_code_is_in_rules_md():
 
 
 def test_every_patient_view_rule_of_rules_md_is_implemented():
-    missing = rules_md_ids("Patient-view rules") - {rule.rule_id for rule in patient_view.RULES}
+    missing = rules_md_ids("Patient-view rules") - {rule.rule_id for rule in PATIENT_VIEW_RULES}
     assert not missing, f"RULES.md patient-view rules without implementation: {sorted(missing)}"
 
 
 def test_every_order_rule_of_rules_md_is_implemented():
-    implemented = order_rule_ids()
-    if implemented is None:
-        pytest.skip("cds_service.pathway.order_rules does not exist yet")
-    missing = rules_md_ids("Order rules") - implemented
+    missing = rules_md_ids("Order rules") - order_rule_ids()
     assert not missing, f"RULES.md order rules without implementation: {sorted(missing)}"
 
 
@@ -102,7 +89,7 @@ def test_every_cited_actionable_line_is_in_the_table():
     """Each line a patient-view rule cites is traced, unless it is a heading."""
     traced = {int(row[0][2:]) for row in table_rows()}
     headings = {n for n, text in enumerate(guideline_lines(), 1) if not text.strip().startswith("-") and len(text) < 60}
-    for rule in patient_view.RULES:
+    for rule in PATIENT_VIEW_RULES:
         untraced = set(rule.guideline_lines) - traced - headings
         assert not untraced, f"{rule.rule_id} cites G:{sorted(untraced)}, not in the table"
 
@@ -111,7 +98,7 @@ def test_every_row_names_a_real_line_a_rule_and_a_test():
     for row in table_rows():
         assert 1 <= int(row[0][2:]) <= len(guideline_lines()), row[0]
         assert RULE_ID.findall(row[2]), f"{row[0]} has no rule"
-        assert TEST_REF.search(row[3]) or "tests/pathway/test_order_rules.py" in row[3], f"{row[0]} has no test"
+        assert TEST_REF.search(row[3]) or "tests/rules/test_order_rules.py" in row[3], f"{row[0]} has no test"
 
 
 def _test_names(path: Path) -> set[str]:
@@ -128,10 +115,10 @@ def test_every_named_test_exists():
 
 
 def test_order_rules_point_at_their_test_file():
-    order_ids = order_rule_ids() or rules_md_ids("Order rules")
+    order_ids = order_rule_ids()
     for row in table_rows():
         if set(RULE_ID.findall(row[2])) & order_ids:
-            assert "tests/pathway/test_order_rules.py" in row[3], row[0]
+            assert "tests/rules/test_order_rules.py" in row[3], row[0]
 
 
 def test_the_packaged_guideline_is_the_shared_one():

@@ -115,3 +115,11 @@ def test_response_keeps_the_one_allowed_empty_array():
 def test_drop_empty_is_recursive_and_keeps_false_and_zero():
     assert drop_empty({"a": None, "b": "", "c": [], "d": {}, "e": {"f": [None, {}]}, "g": False, "h": 0}) == {
         "g": False, "h": 0}
+
+
+def test_every_suggestion_says_whether_it_is_recommended():
+    """HealthChain's response model rejects a suggestion without isRecommended (optional in the spec)."""
+    suggestions = [Suggestion("A", [create_action()]), Suggestion("B", [create_action()], is_recommended=True)]
+    body = response_json([card(suggestions=suggestions, selection_behavior="at-most-one")])
+    suggestions = body["cards"][0]["suggestions"]
+    assert [s["isRecommended"] for s in suggestions] == [False, True]

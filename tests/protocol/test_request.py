@@ -4,7 +4,7 @@ import pytest
 
 from cds_service.errors import BadRequest
 from cds_service.protocol.request import parse_request
-from tests.conftest import SANDBOX_REQUESTS, load_json, patient_view_body
+from tests.helpers.hooks import SANDBOX_REQUESTS, load_json, patient_view_body
 
 ORDER_SIGN = {
     "hook": "order-sign",

@@ -16,7 +16,7 @@ import responses
 
 from cds_service.app import create_app
 from cds_service.auth.testkit import cds_claims, new_es384_key
-from security_helpers import (
+from tests.helpers.security import (
     DISCOVERY_PATH,
     EHR_ISS,
     FEEDBACK_PATH,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 import requests
 
 from cds_service.auth.testkit import cds_claims, jwks_of, new_es384_key, write_trusted_clients
+from tests.helpers.servers import free_port, workers_booted
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +28,6 @@ ISS = "https://ehr.example.org/multiworker"
 STARTUP_TIMEOUT = 60.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def serve_command(port: int) -> list[str]:
     installed = shutil.which("cds-service")
@@ -40,11 +35,6 @@ def serve_command(port: int) -> list[str]:
     return base + ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
 
 
-def worker_pids(master_pid: int) -> set[int]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    if not children.exists():
-        return set()
-    return {int(pid) for pid in children.read_text().split()}
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +107,7 @@ def discovery(base_url: str, token: str) -> int:
 
 def test_replay_is_refused_across_workers(server):
     base_url, key, process = server
-    assert len(worker_pids(process.pid)) == 2, "expected gunicorn to run two workers"
+    assert len(workers_booted(process.pid, 2)) == 2, "expected gunicorn to run two workers"
 
     def token() -> str:
         return key.sign(cds_claims(ISS, f"{base_url}/cds-services"))

@@ -13,11 +13,13 @@ from fhir.resources.R4B.devicerequest import DeviceRequest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import CPT, ICD10CM, LOCAL, LOINC, RXNORM, SNOMED, UCUM, load_value_sets
 from cds_service.pathway.settings import PathwaySettings
+from cds_service.pipeline import clinical_cards as run_service
 from cds_service.protocol.cards import RULES_SYSTEM, response_json
 from cds_service.services import order_select, order_sign
-from cds_service.services.base import PATIENT_PREFETCH, HookCall, PatientRecord
+from cds_service.services.base import PATIENT_PREFETCH, HookCall
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 PATIENT_ID = "pt-private-8812"
@@ -172,11 +174,11 @@ def call(hook, resources, drafts, selections=(), unreadable=()) -> HookCall:
 
 
 def sign(resources, drafts, unreadable=()):
-    return order_sign.handle(call("order-sign", resources, drafts, unreadable=unreadable))
+    return run_service(order_sign.SERVICE, call("order-sign", resources, drafts, unreadable=unreadable))
 
 
 def select(resources, drafts, selections):
-    return order_select.handle(call("order-select", resources, drafts, selections))
+    return run_service(order_select.SERVICE, call("order-select", resources, drafts, selections))
 
 
 def by_rule(cards) -> dict:
@@ -544,8 +546,8 @@ def test_enoxaparin_update_replaces_a_dose_range_and_the_patient_instruction():
 def test_card_texts_take_their_numbers_from_the_site_settings():
     site = PathwaySettings(oversize_max_mm=5.0, regimen_tolerance_fraction=0.2, enoxaparin_rounding_mg=5)
     diameter = call("order-sign", clean_nivl(), [stent_device(length=(60, "mm"), diameter=(18, "mm"))])
-    card = by_rule(order_sign.handle(dataclasses.replace(diameter, pathway=site)))["STENT-DIAMETER"]
+    card = by_rule(run_service(order_sign.SERVICE, dataclasses.replace(diameter, pathway=site)))["STENT-DIAMETER"]
     assert "13-17 mm" in card.summary and "+ 1 to 5" in card.summary
     dose = call("order-sign", confirmed_dvt(), [enoxaparin_order(60)])
-    card = by_rule(order_sign.handle(dataclasses.replace(dose, pathway=site)))["ANTICOAG-REGIMEN"]
+    card = by_rule(run_service(order_sign.SERVICE, dataclasses.replace(dose, pathway=site)))["ANTICOAG-REGIMEN"]
     assert "20 %" in card.detail and "rounded to 5 mg" in card.detail

@@ -8,7 +8,9 @@ import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.valuesets import load_value_sets
+from cds_service.pathway.assessment import assess
 from cds_service.pathway.facts import (
     ClinicalFacts,
     ConditionFact,
@@ -26,16 +28,18 @@ from cds_service.pathway.facts import (
     StentRecord,
     Swelling,
     ThrombusResult,
-    Verification,
     VenousStudy,
+    Verification,
 )
 from cds_service.pathway.findings import CreateEnoxaparin, CreateOrder
-from cds_service.pathway.patient_view import RULES, evaluate
 from cds_service.pathway.settings import PathwaySettings
+from cds_service.pipeline import clinical_cards
 from cds_service.protocol.cards import RULES_SYSTEM, response_json
+from cds_service.rules.registry import PATIENT_VIEW_RULES as RULES
+from cds_service.rules.registry import rule_by_id
+from cds_service.rules.suggested_orders import medication_request, service_request, suggestion
 from cds_service.services import patient_view as service
-from cds_service.services.base import PatientRecord, HookCall
-from cds_service.services.suggested_orders import medication_request, service_request, suggestion
+from cds_service.services.base import HookCall
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 S = PathwaySettings()
@@ -124,10 +128,16 @@ def every_rule_facts() -> list[ClinicalFacts]:
             stented, unassessed]
 
 
+def render_cards(facts: ClinicalFacts, settings: PathwaySettings = S) -> list:
+    """The cards of these facts, as the patient-view service evaluates and renders them for patient p1."""
+    fired = service.evaluate(facts, assess(facts, settings), settings)
+    return service.render(fired, "p1", rule_url, settings)
+
+
 def all_cards():
     cards = []
     for facts in every_rule_facts():
-        cards += service.render_cards(evaluate(facts, S), "p1", rule_url, S)
+        cards += render_cards(facts)
     return cards
 
 
@@ -140,7 +150,7 @@ def test_card_invariants(card):
     body = card.to_json()  # raises on any CDS Hooks invariant
     assert len(body["summary"]) < 140
     assert body["source"]["topic"] == {"system": RULES_SYSTEM, "code": card.rule_id,
-                                       "display": service.RULE_INFO[card.rule_id].title}
+                                       "display": rule_by_id(card.rule_id).title}
     assert body["source"]["url"] == f"{BASE}/rules/{card.rule_id}"
     assert body["source"]["label"]
     if body["indicator"] in ("warning", "critical"):
@@ -148,7 +158,7 @@ def test_card_invariants(card):
     else:
         assert "overrideReasons" not in body
     assert "**Guideline**" in body["detail"]
-    for line in service.RULE_INFO[card.rule_id].guideline_lines:
+    for line in rule_by_id(card.rule_id).guideline_lines:
         assert f"(G:{line})" in body["detail"]
 
 
@@ -165,7 +175,7 @@ def test_suggestions_are_valid_fhir(card):
 
 
 def test_cards_in_urgency_then_pathway_order():
-    cards = service.render_cards(evaluate(confirmed_dvt_with_mass(), S), "p1", rule_url, S)
+    cards = render_cards(confirmed_dvt_with_mass())
     assert [(c.indicator, c.rule_id) for c in cards] == [
         ("critical", "DVT-ANTICOAGULATE"),
         ("warning", "MASS-CHARACTERIZE"),
@@ -174,7 +184,7 @@ def test_cards_in_urgency_then_pathway_order():
 
 
 def test_anticoagulate_card_names_dose_and_facts():
-    card = service.render_cards(evaluate(confirmed_dvt_with_mass(), S), "p1", rule_url, S)[0]
+    card = render_cards(confirmed_dvt_with_mass())[0]
     assert card.summary == "DVT confirmed: start enoxaparin 70 mg SC every 12 h now"
     assert "`Condition/dvt`" in card.detail and "`Observation/w`" in card.detail
     assert "check it before the second dose" in card.detail
@@ -189,7 +199,7 @@ def test_preliminary_positive_card_says_preliminary():
     facts.dvt_diagnoses = []
     facts.duplex_results = [VenousStudy(ev("DiagnosticReport/d", "Duplex", 1), ThrombusResult.PRESENT,
                                         ResultStatus.PRELIMINARY, Side.LEFT)]
-    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    card = render_cards(facts)[0]
     assert "preliminary" in card.summary
 
 
@@ -200,7 +210,7 @@ def test_limited_study_card_text():
         duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
                                     Side.LEFT, DuplexExtent.LIMITED)],
     )
-    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    card = render_cards(facts)[0]
     assert card.summary.startswith(f"Study of {ago(3).date().isoformat()} covered only the femoropopliteal segments")
     resource = card.suggestions[0].actions[0].resource
     assert [c["code"] for c in resource["code"]["coding"]] == ["39432-0", "93971"]
@@ -213,7 +223,7 @@ def test_not_coded_duplex_card_suggests_nothing():
         duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.UNREADABLE, ResultStatus.FINAL,
                                     Side.LEFT)],
     )
-    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    card = render_cards(facts)[0]
     assert f"Duplex of {ago(3).date().isoformat()}: result not coded, review the report" in card.summary
     assert card.suggestions == []
 
@@ -226,7 +236,7 @@ def test_left_sided_text_only_for_left_swelling(side, says_left):
         duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
                                     side, DuplexExtent.WHOLE_LEG)],
     )
-    card = service.render_cards(evaluate(facts, S), "p1", rule_url, S)[0]
+    card = render_cards(facts)[0]
     assert card.rule_id == "NIVL-WORKUP"
     assert ("Left-sided presentation fits NIVL" in card.detail) is says_left
     assert "Symptom severity is not recorded" in card.detail
@@ -307,7 +317,7 @@ LEFT_SWELLING = {
 
 
 def test_handle_left_swelling_asks_for_a_duplex():
-    cards = service.SERVICE.handle(_call({"Condition": [LEFT_SWELLING]}))
+    cards = clinical_cards(service.SERVICE, _call({"Condition": [LEFT_SWELLING]}))
     assert [c.rule_id for c in cards] == ["DVT-DUPLEX"]
     resource = cards[0].suggestions[0].actions[0].resource
     assert resource["subject"] == {"reference": "Patient/p1"}
@@ -316,7 +326,7 @@ def test_handle_left_swelling_asks_for_a_duplex():
 
 
 def test_handle_out_of_scope_is_silent():
-    assert service.SERVICE.handle(_call({})) == []
+    assert clinical_cards(service.SERVICE, _call({})) == []
 
 
 def test_service_definition():
@@ -328,7 +338,7 @@ def test_service_definition():
 
 # -- clinical audit (docs/decisions.md "Clinical audit: patient-view") --------------------------------
 def _cards(facts: ClinicalFacts):
-    return service.render_cards(evaluate(facts, S), "p1", rule_url, S)
+    return render_cards(facts)
 
 
 def _card(facts: ClinicalFacts, rule_id: str):
@@ -483,7 +493,7 @@ def _fixture_cards(name: str):
         resources.setdefault(resource["resourceType"], []).append(resource)
     call = replace(_call(resources), now=fixture.now, context={"patientId": fixture.patient_id},
                    record=PatientRecord(patient=fixture.patient, resources=resources, unreadable=set()))
-    return service.SERVICE.handle(call)
+    return clinical_cards(service.SERVICE, call)
 
 
 @pytest.mark.parametrize("name", [

@@ -71,3 +71,15 @@ def test_ping(store):
 def test_patient_hash_depends_on_salt():
     assert hash_patient("p", "a") != hash_patient("p", "b")
     assert hash_patient("p", "a") == hash_patient("p", "a")
+
+
+def test_patient_pseudonym_is_hmac_sha256_keyed_with_the_secret():
+    import hashlib
+    import hmac
+
+    assert hash_patient("pat-1", "site-secret") == hmac.new(b"site-secret", b"pat-1", hashlib.sha256).hexdigest()
+    # RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?")
+    assert hash_patient("what do ya want for nothing?", "Jefe") == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+    assert hash_patient("pat-1", "site-secret") != hashlib.sha256(b"site-secret:pat-1").hexdigest()

@@ -27,8 +27,8 @@ from urllib.request import urlopen
 import pytest
 
 from cds_service.config import Settings
-from cds_service.pathway.catalogue import rule_by_id
 from cds_service.protocol.feedback import FeedbackEntry
+from cds_service.rules.registry import rule_by_id
 from cds_service.store.repository import Store, hash_patient, make_engine
 
 pytestmark = pytest.mark.browser
@@ -358,3 +358,39 @@ def test_override_report_shows_rates_reasons_and_comments_per_rule(chromium, rep
 def test_override_report_screenshot_is_a_rendered_page(chromium, report_file, tmp_path):
     target = screenshot_target(tmp_path, "override-report.png")
     assert_real_screenshot(screenshot(chromium, report_file.as_uri(), target))
+
+
+# ---------------------------------------------------------------- override report with site governance (issue 13)
+
+def _governed(uuid: str, rule_id: str, status: str, minutes: int, repeats: str = "") -> dict:
+    return dict(_card(uuid, rule_id, "info" if rule_id == "NIVL-WORKUP" else "warning", minutes),
+                status=status, repeats_card=repeats, fact_refs="[]", evidence_fingerprint="f" * 64)
+
+
+def test_override_report_shows_silent_and_suppressed_counts_per_rule(chromium, tmp_path):
+    from cds_service.report_formats import as_html
+    from cds_service.store.report import build_report
+
+    store = Store(make_engine(f"sqlite:///{tmp_path}/governed.db"))
+    store.record_cards(
+        [_governed(f"silent-{n}", "NIVL-WORKUP", "silent", n) for n in range(4)]
+        + [_governed("duplex-1", "DVT-DUPLEX", "issued", 0)]
+        + [_governed(f"duplex-again-{n}", "DVT-DUPLEX", "suppressed", 10 + n, repeats="duplex-1") for n in range(2)]
+    )
+    store.store_feedback("iliac-vein-patient-view", [_overridden("duplex-1", "already-addressed", "Already ordered")])
+    target = tmp_path / "governed-report.html"
+    target.write_text(as_html(build_report(store)), encoding="utf-8")
+    page = Page(dump_dom(chromium, target.as_uri()))
+
+    header = page.row_starting("Rule")
+    assert header[-2:] == ["Silent", "Suppressed"], header
+    workup = page.row_starting("NIVL-WORKUP")
+    assert workup[1:4] == ["0", "0", "0"] and workup[-2:] == ["4", "0"], workup
+    duplex = page.row_starting("DVT-DUPLEX")
+    assert duplex[1:5] == ["1", "0", "1", "100%"] and duplex[-2:] == ["0", "2"], duplex
+    assert "Cards per rule" in page.text
+    chart = page.text[page.text.index("Cards per rule"):page.text.index("Details")]
+    assert "NIVL-WORKUP issued 0 accepted 0 overridden 0 silent 4 suppressed 0" in chart, chart
+    assert "DVT-DUPLEX issued 1 accepted 0 overridden 1 silent 0 suppressed 2" in chart, chart
+    target_png = screenshot_target(tmp_path, "override-report-governance.png")
+    assert_real_screenshot(screenshot(chromium, target.as_uri(), target_png))

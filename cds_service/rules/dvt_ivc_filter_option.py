@@ -1,0 +1,56 @@
+"""DVT-IVC-FILTER-OPTION (G:9): consider a vena cava filter only if anticoagulation is contraindicated."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cds_service.pathway.assessment import Assessment
+from cds_service.pathway.facts import ClinicalFacts
+from cds_service.pathway.findings import Finding, Indicator, evidence_of
+from cds_service.pathway.settings import PathwaySettings
+from cds_service.rules.framework import PATIENT_VIEW, Rule
+
+
+@dataclass(frozen=True, kw_only=True)
+class DvtIvcFilterOption(Finding):
+    contraindications: tuple[str, ...]  # what contraindicates anticoagulation, as recorded
+    acute_pe: bool
+    preliminary: bool
+
+
+def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtIvcFilterOption | None:
+    proximal_dvt = a.dvt_confirmed and a.dvt_proximal_or_unspecified
+    if not (proximal_dvt or a.acute_pe) or not a.anticoag_contraindications:
+        return None
+    return DvtIvcFilterOption(
+        indicator=Indicator.WARNING,
+        evidence=evidence_of(a.dvt_evidence, a.acute_pe_evidence, a.anticoag_contraindications),
+        contraindications=tuple(c.display for c in a.anticoag_contraindications),
+        acute_pe=a.acute_pe,
+        preliminary=a.dvt_preliminary,
+    )
+
+
+def render(f: DvtIvcFilterOption, s: PathwaySettings) -> tuple[str, str]:
+    summary = f"Anticoagulation contraindicated ({f.contraindications[0]}): consider a vena cava filter"
+    reasoning = (
+        "Anticoagulation is contraindicated: " + "; ".join(f.contraindications) + ". A vena cava filter is "
+        "the option to consider (same indications as in non-pregnant patients)."
+    )
+    return summary, reasoning
+
+
+RULE = Rule(
+    "DVT-IVC-FILTER-OPTION",
+    hooks=PATIENT_VIEW,
+    indicator="warning",
+    guideline=(9,),
+    titled="Anticoagulation contraindicated: consider a vena cava filter",
+    fires_when=(
+        "A confirmed proximal (or unspecified) DVT or an acute PE, and an anticoagulation contraindication "
+        "(recent bleeding, platelets below the limit)."
+    ),
+    reads=("Condition", "Observation", "DiagnosticReport", "ImagingStudy", "Procedure"),
+    uses=("bleeding_window_days", "platelets_contraindication_10_3_ul", "platelets_renal_window_hours"),
+    evaluate=evaluate,
+    render=render,
+)
