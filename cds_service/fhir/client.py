@@ -130,8 +130,8 @@ class FhirClient:
             response = self.session.get(
                 url, headers=self._headers(), timeout=timeout, allow_redirects=False, stream=True
             )
-        except requests.Timeout:
-            raise FhirError("timeout") from None
+        except requests.Timeout:  # the budget's end, when it was shorter than the connect or read timeout
+            raise FhirError("time-budget-exhausted" if self.deadline.remaining() <= MIN_SOCKET_TIMEOUT else "timeout") from None
         except requests.RequestException:
             raise FhirError("connection-failed") from None
         try:

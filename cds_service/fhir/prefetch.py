@@ -57,6 +57,8 @@ _WHY_UNAVAILABLE = {
     "unfillable-template": "it was not prefetched and the context lacks what its query needs",
     "time-budget-exhausted": "it was not prefetched and the fhirServer did not answer within this call's time "
     "budget (CDS_FHIR_TOTAL_BUDGET)",
+    "timeout": "it was not prefetched and the fhirServer did not answer in time (CDS_FHIR_CONNECT_TIMEOUT, "
+    "CDS_FHIR_READ_TIMEOUT)",
     "call-byte-cap-exceeded": "it was not prefetched and the fhirServer's answers for this call went over its byte "
     "budget (CDS_FHIR_MAX_CALL_BYTES)",
 }

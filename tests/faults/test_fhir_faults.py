@@ -87,6 +87,9 @@ def test_patient_view_answers_412_within_budget_plus_1_s(tmp_path, behaviour):
         response, seconds = timed_post(make_app(tmp_path).test_client(), PATIENT_VIEW, request_to(stub.base))
     assert response.status_code == 412, response.get_data(as_text=True)[:300]
     assert seconds < BUDGET + 1.0, f"{behaviour.__name__}: answered after {seconds:.2f} s"
+    reason = response.get_json()["issue"][0]["diagnostics"]
+    assert "time budget (CDS_FHIR_TOTAL_BUDGET)" in reason, reason
+    assert stub.base not in reason and "127.0.0.1" not in reason
 
 
 def test_order_sign_answers_its_context_checks_and_data_unavailable_within_budget_plus_1_s(tmp_path):
@@ -153,6 +156,8 @@ def test_huge_bodies_stop_at_the_per_call_byte_cap(tmp_path):
         response, seconds = timed_post(app.test_client(), PATIENT_VIEW, request_to(stub.base))
         time.sleep(0.2)
     assert response.status_code == 412 and seconds < BUDGET + 1.0
+    reason = response.get_json()["issue"][0]["diagnostics"]
+    assert "byte budget (CDS_FHIR_MAX_CALL_BYTES)" in reason, reason
     # what the stub got out before the service hung up: the cap, plus what sat in socket buffers
     assert sum(written) < cap + len(written) * 8 * 1024 * 1024, f"{sum(written) / 1e6:.1f} MB sent"
 
@@ -175,3 +180,15 @@ def test_a_slow_server_never_delays_another_calls_healthy_one(tmp_path):
     assert response.status_code == 200 and seconds < 1.0, f"healthy call: {response.status_code} after {seconds:.2f} s"
     assert max(s for _, s in slow_answers) < BUDGET + 1.0
     assert {r.status_code for r, _ in slow_answers} == {412}
+
+
+def test_the_smart_app_reads_a_trickling_server_within_the_same_budget(tmp_path):
+    """The pathway app (smart/) shares the hook calls' FHIR client and budget: its SMART discovery
+    (.well-known, then /metadata) gives up when the budget ends, not after a read timeout per byte."""
+    with StubFhir(trickle) as stub:
+        client = make_app(tmp_path, smart_client_id="pathway-app").test_client()
+        started = time.monotonic()
+        response = client.get(f"/app/launch?iss={stub.base}")
+        seconds = time.monotonic() - started
+    assert response.status_code == 502, response.get_data(as_text=True)[:300]  # the EHR's configuration unreadable
+    assert seconds < BUDGET + 1.0, f"answered after {seconds:.2f} s"

@@ -162,3 +162,17 @@ def test_feedback_on_a_card_not_yet_logged_joins_it_when_the_row_lands(tmp_path)
     assert log.flush(timeout=10)
     [report] = build_report(store)
     assert (report.rule_id, report.issued, report.overridden, report.comments) == ("STENT-LENGTH", 1, 1, ["anatomy confirmed"])
+
+
+def test_the_governance_columns_are_queued_sanitized_and_written(tmp_path):
+    store = Store(make_engine(f"sqlite:///{tmp_path}/log.db"))
+    log = CardLog(store, interval=60)
+    governed = dict(row(1), status="suppressed", repeats_card="card-0\x00", fact_refs='["Condition/c1", "Obs\ud800"]',
+                    evidence_fingerprint="f" * 80)
+    log.record([governed, row(2)])  # row 2 predates governance: no such columns
+    assert log.flush(timeout=10)
+    by_uuid = {r.card_uuid: r for r in store.cards_issued()}
+    assert (by_uuid["card-1"].status, by_uuid["card-1"].repeats_card) == ("suppressed", "card-0")
+    assert by_uuid["card-1"].fact_refs == '["Condition/c1", "Obs?"]'
+    assert by_uuid["card-1"].evidence_fingerprint == "f" * 64
+    assert (by_uuid["card-2"].status, by_uuid["card-2"].fact_refs) == ("issued", "")
