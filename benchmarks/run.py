@@ -251,7 +251,7 @@ class BigFhir(BaseHTTPRequestHandler):
     body = b""
     patient = b""
 
-    def do_GET(self):  # noqa: N802 (http.server API)
+    def do_GET(self):  # http.server's name
         payload = self.body if "?" in self.path else self.patient
         self.send_response(200)
         self.send_header("Content-Type", "application/fhir+json")
@@ -309,13 +309,15 @@ def fhir_memory_case(call_cap: int = 8 * 1024 * 1024, response_cap: int = 20 * 1
         entry = next(s for s in requests.get(f"{base}/cds-services").json()["services"] if s["id"] == SERVICE)
         searches = sum(1 for template in entry["prefetch"].values() if "?" in template)
         request = build_request(fixture, entry, prefetch=False, fhir_server=fhir_base)
-        for label, size in (("responses filling the call cap", call_cap // searches - 4096), ("unannounced responses of 20 MB", response_cap - 4096)):
+        sizes = (("responses filling the call cap", call_cap // searches - 4096),
+                 ("unannounced responses of 20 MB", response_cap - 4096))
+        for label, size in sizes:
             BigFhir.body = searchset_of_size(fixture.patient_id, size)
             statuses: list[int] = []
 
-            def call() -> None:
+            def call(into: list[int] = statuses) -> None:
                 body = dict(request, hookInstance=str(uuid.uuid4()))
-                statuses.append(requests.post(f"{base}/cds-services/{SERVICE}", json=body, timeout=60).status_code)
+                into.append(requests.post(f"{base}/cds-services/{SERVICE}", json=body, timeout=60).status_code)
 
             threads = [threading.Thread(target=call) for _ in range(clients)]
             for thread in threads:
