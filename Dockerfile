@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 
 # HOME: gunicorn keeps its control socket in ~/.gunicorn, so the user needs a home it can write.
-# CDS_WORKERS: gunicorn workers; unset, `serve` takes 2 x cores + 1, capped at one per 256 MiB of the
+# CDS_WORKERS: gunicorn workers; unset, `serve` takes 2 x cores + 1, capped at one per 320 MiB of the
 # container's memory limit (docs/deployment.md).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

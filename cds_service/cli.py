@@ -18,7 +18,7 @@ from typing import Any
 LOOPBACK_FHIR = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
 
-WORKER_MEMORY_BYTES = 256 * 1024 * 1024  # a worker's resident size under load, with headroom
+WORKER_MEMORY_BYTES = 320 * 1024 * 1024  # a worker at its peak: 8 calls at the per-call FHIR byte cap (docs/operations.md)
 
 
 def _memory_bytes() -> int | None:
@@ -52,7 +52,7 @@ def _cores() -> int:
 
 
 def default_workers() -> int:
-    """CDS_WORKERS if set, else 2 x cores + 1 (gunicorn's advice), capped by memory at 256 MiB a worker."""
+    """CDS_WORKERS if set, else 2 x cores + 1 (gunicorn's advice), capped by memory at 320 MiB a worker."""
     configured = os.environ.get("CDS_WORKERS", "").strip()
     if configured:
         if not configured.isdigit() or int(configured) < 1:

@@ -115,8 +115,13 @@ def test_default_workers_is_two_per_core_plus_one_capped_by_memory(monkeypatch):
     monkeypatch.setattr(cli, "_cores", lambda: 2)
     monkeypatch.setattr(cli, "_memory_bytes", lambda: 64 * 1024**3)
     assert cli.default_workers() == 5
+    # One worker per 320 MiB: a worker's measured peak under the per-call FHIR byte cap is 257-270 MB.
     monkeypatch.setattr(cli, "_memory_bytes", lambda: 768 * 1024**2)
+    assert cli.default_workers() == 2
+    monkeypatch.setattr(cli, "_memory_bytes", lambda: 960 * 1024**2)
     assert cli.default_workers() == 3
+    monkeypatch.setattr(cli, "_memory_bytes", lambda: 959 * 1024**2)
+    assert cli.default_workers() == 2
     monkeypatch.setattr(cli, "_memory_bytes", lambda: 100 * 1024**2)
     assert cli.default_workers() == 1
 
