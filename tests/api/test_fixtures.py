@@ -303,9 +303,9 @@ def detail_says(*phrases: str, never: tuple[str, ...] = ()):
     def check(card: dict) -> None:
         detail = card.get("detail", "")
         for phrase in phrases:
-            assert re.search(phrase, detail, re.I), f"{phrase!r} not in the detail"
+            assert re.search(phrase, detail, re.IGNORECASE), f"{phrase!r} not in the detail"
         for phrase in never:
-            assert not re.search(phrase, detail, re.I), f"{phrase!r} in the detail"
+            assert not re.search(phrase, detail, re.IGNORECASE), f"{phrase!r} in the detail"
     return check
 
 
