@@ -309,6 +309,13 @@ def detail_says(*phrases: str, never: tuple[str, ...] = ()):
     return check
 
 
+def offers_override(phrase: str):
+    def check(card: dict) -> None:
+        displays = [reason.get("display", "") for reason in card.get("overrideReasons") or []]
+        assert any(phrase.lower() in display.lower() for display in displays), f"{phrase!r} not in {displays}"
+    return check
+
+
 VENOGRAPHY_IVUS = ((CPT, "75820"), (CPT, "37252"), (SNOMED, "241466007"))
 LEFT_DUPLEX = ((LOINC, "39432-0"), (CPT, "93971"))
 CT_VENOGRAPHY = ((SNOMED, "431676002"), (CPT, "74174"))
@@ -335,7 +342,6 @@ SUGGESTION_CHECKS = {
         ("MASS-CHARACTERIZE", labelled("without gadolinium"))],
     "positive-duplex-no-anticoagulant": [("DVT-ANTICOAGULATE", enoxaparin(70, 2, None))],
     "weight-in-pounds-enoxaparin-80-mg": [("DVT-ANTICOAGULATE", enoxaparin(80, 2, "854241"))],
-    "egfr-29-enoxaparin-once-daily": [("DVT-ANTICOAGULATE", enoxaparin(80, 1, "854241"))],
     "egfr-exactly-30-enoxaparin-twice-daily": [("DVT-ANTICOAGULATE", enoxaparin(80, 2, "854241"))],
     "confirmed-dvt-no-weight-recorded": [("DVT-ANTICOAGULATE", no_dosed_medication)],
     "heparin-induced-thrombocytopenia-with-dvt": [("DVT-ANTICOAGULATE", no_heparin)],
@@ -350,14 +356,26 @@ SUGGESTION_CHECKS = {
     "limited-duplex-negative-persisting-swelling": [("DVT-DUPLEX", creates(*LEFT_DUPLEX)),
                                                     ("DVT-PELVIC-IMAGING", creates(*CT_VENOGRAPHY))],
     "limited-duplex-non-phasic-cfv-duplex-and-pelvic-imaging": [("DVT-DUPLEX", creates(*LEFT_DUPLEX))],
-    "duplex-extent-unknown-cpt-93971-negative": [("DVT-DUPLEX", no_suggestions)],
-    "duplex-cpt-93971-negative-then-negative-pelvic-ct": [("DVT-DUPLEX", no_suggestions)],
+    "duplex-extent-unknown-cpt-93971-negative": [("DVT-DUPLEX", no_suggestions),
+                                                 ("DVT-DUPLEX", offers_override("study was complete"))],
+    "duplex-cpt-93971-negative-then-negative-pelvic-ct": [("DVT-DUPLEX", no_suggestions),
+                                                          ("DVT-DUPLEX", offers_override("study was complete"))],
     "duplex-cpt-93971-negative-persisting-swelling": [("DVT-DUPLEX", no_suggestions),
                                                       ("DVT-PELVIC-IMAGING", creates(*CT_VENOGRAPHY))],
-    "isolated-calf-dvt-low-platelets-surveillance": [("DVT-DISTAL-SURVEILLANCE", creates(*LEFT_DUPLEX))],
-    "isolated-calf-dvt-with-bleeding-no-filter": [("DVT-DISTAL-SURVEILLANCE", creates(*LEFT_DUPLEX))],
+    # DVT-DISTAL-SURVEILLANCE names the contraindication and suggests the complete duplex of that leg
+    "isolated-calf-dvt-low-platelets-surveillance": [("DVT-DISTAL-SURVEILLANCE", creates(*LEFT_DUPLEX)),
+                                                     ("DVT-DISTAL-SURVEILLANCE", detail_says("platelet"))],
+    "isolated-calf-dvt-with-bleeding-no-filter": [("DVT-DISTAL-SURVEILLANCE", creates(*LEFT_DUPLEX)),
+                                                  ("DVT-DISTAL-SURVEILLANCE", detail_says("bleed|hemorrhage"))],
+    "isolated-calf-dvt-prophylactic-enoxaparin-surveillance": [
+        ("DVT-DISTAL-SURVEILLANCE", detail_says("bleed|hemorrhage"))],
+    # every missed study is named: day 30, month 6 and month 12 all came due
     "stent-400-days-no-imaging-three-studies-missed": [
-        ("POST-STENT-FOLLOWUP", creates((CPT, "93979"), (LOINC, "39497-3")))],
+        ("POST-STENT-FOLLOWUP", creates((CPT, "93979"), (LOINC, "39497-3"))),
+        ("POST-STENT-FOLLOWUP", detail_says(r"\b30\b", r"\b6\b|six", r"\b12\b|twelve"))],
+    # eGFR < 30: the card never opens with "twice daily" and then recommends every 24 h
+    "egfr-29-enoxaparin-once-daily": [("DVT-ANTICOAGULATE", enoxaparin(80, 1, "854241")),
+                                      ("DVT-ANTICOAGULATE", detail_says(never=(r"twice daily",)))],
     "order-sign-thrombolysis-alteplase-dvt": [("THROMBOLYSIS-NOT-INDICATED", deletes_the_order)],
     "order-sign-alteplase-2mg-three-doses-thrombolysis": [("THROMBOLYSIS-NOT-INDICATED", deletes_the_order)],
     "order-sign-thrombolysis-phlegmasia-normal-bp-warning": [("THROMBOLYSIS-NOT-INDICATED", no_delete)],
