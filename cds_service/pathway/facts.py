@@ -71,6 +71,8 @@ class ImagingKind(str, Enum):
     MR_VENOGRAPHY_PELVIS = "mr-venography-pelvis"  # pelvic imaging, never imaging of the mass
     LEG_CT_MR_VENOGRAPHY = "leg-ct-mr-venography"  # never pelvic imaging
     CONTRAST_CT_MRI_ABDOMEN_PELVIS = "contrast-ct-mri-abdomen-pelvis"  # mass imaging, never venography
+    # MRI pelvis without contrast (CPT 72195): the mass study, but only for a pregnant patient (R2)
+    MASS_STUDY_IN_PREGNANCY = "mass-study-in-pregnancy"
     IVUS = "ivus"
 
 
@@ -233,6 +235,9 @@ class Medication:
 class StentRecord:
     evidence: Evidence
     placed: datetime | None
+    # DATA-CONTRACT "Side" (R2): the Procedure's bodySite / laterality qualifier, or the words
+    # "left" / "right" in its text; otherwise unknown (then any leg's DVT may be stent thrombosis).
+    side: Side = Side.UNKNOWN
 
 
 @dataclass

@@ -15,6 +15,7 @@ class DvtIvcFilterOption(Finding):
     contraindications: tuple[str, ...]  # what contraindicates anticoagulation, as recorded
     acute_pe: bool
     preliminary: bool
+    pregnant: bool  # G:9's "same indications as non-pregnant patients" is said only to pregnant patients (R2)
 
 
 def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtIvcFilterOption | None:
@@ -23,18 +24,20 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtIvcF
         return None
     return DvtIvcFilterOption(
         indicator=Indicator.WARNING,
-        evidence=evidence_of(a.dvt_evidence, a.acute_pe_evidence, a.anticoag_contraindications),
+        evidence=evidence_of(a.dvt_evidence, a.acute_pe_evidence, a.anticoag_contraindications, a.pregnancy_evidence),
         contraindications=tuple(c.display for c in a.anticoag_contraindications),
         acute_pe=a.acute_pe,
         preliminary=a.dvt_preliminary,
+        pregnant=a.pregnant,
     )
 
 
 def render(f: DvtIvcFilterOption, s: PathwaySettings) -> tuple[str, str]:
     summary = f"Anticoagulation contraindicated ({f.contraindications[0]}): consider a vena cava filter"
+    pregnancy = " In pregnancy the indications are the same as in non-pregnant patients." if f.pregnant else ""
     reasoning = (
-        "Anticoagulation is contraindicated: " + "; ".join(f.contraindications) + ". A vena cava filter is "
-        "the option to consider (same indications as in non-pregnant patients)."
+        "Consider a vena cava filter: anticoagulation is contraindicated (" + "; ".join(f.contraindications) + "), "
+        "and a filter is the option only then." + pregnancy
     )
     return summary, reasoning
 
