@@ -24,10 +24,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cds_service.pathway.findings import Finding
-from cds_service.pathway.guideline import guideline_text
+from cds_service.pathway.guideline import guideline_line
 from cds_service.pathway.settings import PathwaySettings, threshold_of
+from cds_service.protocol.card_text import QUOTES_MAX
 from cds_service.protocol.cards import Card, Suggestion
 from cds_service.rules.cards import detail_markdown, make_card, shorten
+from cds_service.rules.plain_text import human_units
 from cds_service.rules.suggested_orders import suggestion
 
 PATIENT_VIEW: tuple[str, ...] = ("patient-view",)
@@ -71,6 +73,9 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     reads: tuple[str, ...] = ()  # FHIR resource types its facts come from
     uses: tuple[str, ...] = ()  # PathwaySettings fields it uses
     evidence: str = ""  # figures quoted by the guideline
+    # The guideline lines the card quotes (at most 2, each one of `guideline`); default: the first two.
+    # The rule page quotes every line of `guideline`.
+    quoted: tuple[int, ...] = ()
     suggest: Callable[[Any, SuggestContext], list[Suggestion]] = create_suggestions
     # Order hooks: the order kinds it looks at, and whether it needs only the order (runs without the record).
     order_kinds: tuple[Any, ...] = ()
@@ -83,6 +88,8 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         unknown = [name for name in self.uses if threshold_of(name) is None]
         if unknown:
             raise ValueError(f"{self.rule_id} uses settings that do not exist: {unknown}")
+        if len(self.quoted) > QUOTES_MAX or not set(self.quoted) <= set(self.guideline):
+            raise ValueError(f"{self.rule_id} quotes {self.quoted}: at most {QUOTES_MAX} of its lines {self.guideline}")
 
     # -- the catalogue: rule pages, docs, discovery ----------------------------------------------------
     @property
@@ -93,6 +100,11 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     @property
     def guideline_lines(self) -> tuple[int, ...]:
         return self.guideline
+
+    @property
+    def card_quotes(self) -> tuple[int, ...]:
+        """The lines the card quotes: the chosen ones, else the first two."""
+        return self.quoted or self.guideline[:QUOTES_MAX]
 
     @property
     def thresholds(self) -> tuple[str, ...]:
@@ -129,11 +141,14 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         ctx: SuggestContext,
         evidence: Sequence[Any] | None = None,
     ) -> Card:
-        """The card: summary and reasoning from `render`, the facts used, the guideline lines, suggestions."""
+        """The card: summary and reasoning from `render`, the facts used, at most 2 guideline quotes, the
+        suggestions, and the link to the rule page (which has the full evidence)."""
         summary, reasoning = self.render(finding, settings)
         used = finding.evidence if evidence is None else evidence
-        detail = detail_markdown(reasoning, used, guideline_text(self.guideline))
-        return make_card(finding, shorten(summary), detail, rule_url, self.title_for(settings), self.suggest(finding, ctx))
+        quotes = [f"{guideline_line(n)} (G:{n})" for n in self.card_quotes]
+        detail = detail_markdown(reasoning, used, quotes)
+        title = self.title_for(settings)
+        return make_card(finding, shorten(human_units(summary)), detail, rule_url, title, self.suggest(finding, ctx))
 
     def __repr__(self) -> str:
         return f"Rule({self.rule_id})"

@@ -1,0 +1,88 @@
+"""Card text (RULES.md R2) as every card is built: link, plain facts, human units, at most 5 facts and 2 quotes."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cds_service.pathway.facts import Evidence
+from cds_service.pathway.findings import Finding, Indicator
+from cds_service.pathway.settings import PathwaySettings
+from cds_service.protocol.card_text import problems
+from cds_service.rules.cards import detail_markdown, evidence_markdown, make_card
+from cds_service.rules.framework import PATIENT_VIEW, Rule, SuggestContext
+from cds_service.rules.plain_text import fact_words, human_units
+
+WHEN = datetime(2026, 11, 6, 9, 30, tzinfo=UTC)
+
+
+def url(rule_id: str) -> str:
+    return f"https://cds.example.test/rules/{rule_id}"
+
+
+def test_every_card_links_its_rule_page_absolutely():
+    card = make_card(Finding(rule_id="NIVL-WORKUP", indicator=Indicator.INFO), "s", "d", url).to_json()
+    assert card["links"] == [{"label": "Rule and evidence", "url": url("NIVL-WORKUP"), "type": "absolute"}]
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("Body weight 200 [lb_av]", "Body weight 200 lb (90.7 kg)"),
+    ("Body weight 90.7185 kg", "Body weight 90.7 kg"),
+    ("Body weight 80.0000863 kg", "Body weight 80 kg"),
+    ("eGFR 22 mL/min/{1.73_m2}", "eGFR 22 mL/min/1.73 m²"),
+    ("Platelets 24.9 10*3/uL", "Platelets 24.9 ×10³/µL"),
+    ("Platelets 24.9 10*9/L", "Platelets 24.9 ×10⁹/L"),
+    ("Systolic blood pressure 85 mm[Hg]", "Systolic blood pressure 85 mm Hg"),
+    ("Stent length 2 [in_i]", "Stent length 2 in"),
+    ("Dose 2.12345 mg", "Dose 2.12 mg"),
+])
+def test_units_are_written_as_a_clinician_writes_them(raw, shown):
+    assert human_units(raw) == shown
+
+
+def test_a_fact_shows_no_local_code_and_no_resource_id():
+    assert fact_words("venous-duplex-result: thrombus-present") == "Venous duplex result: Thrombus present"
+    assert fact_words("Observation/pv069-weight") == "observation"
+    assert fact_words("a whole-leg duplex") == "a whole-leg duplex"  # an English compound, not a code
+
+
+def test_facts_show_their_date_but_not_their_reference():
+    text = evidence_markdown([Evidence("DiagnosticReport/d1", "Venous duplex, left leg: no thrombus", WHEN)])
+    assert text == "- Venous duplex, left leg: no thrombus (2026-11-06)"
+
+
+def test_at_most_five_facts_and_the_rest_counted():
+    facts = [Evidence(f"Condition/c{i}", f"Cause {i}", WHEN) for i in range(7)]
+    text = evidence_markdown(facts)
+    assert text.count("\n- ") + text.startswith("- ") == 5
+    assert "Cause 4" in text and "Cause 5" not in text and "2 more facts are on record" in text
+
+
+def test_each_quote_is_its_own_paragraph_and_at_most_two():
+    detail = detail_markdown("Do this.", [], ["First (G:1)", "Second (G:2)", "Third (G:3)"])
+    assert "> First (G:1)\n\n> Second (G:2)" in detail and "Third" not in detail
+    assert detail.startswith("Do this.")
+    assert problems({"detail": detail, "summary": "s", "source": {"topic": {"code": "X"}},
+                     "links": [{"label": "Rule and evidence", "url": url("X"), "type": "absolute"}]}, [], False) == []
+
+
+def test_a_long_detail_quotes_less_rather_than_pass_1000_characters():
+    detail = detail_markdown("Reason. " * 100, [], ["A" * 150 + " (G:1)", "B" * 150 + " (G:2)"])
+    assert len(detail) <= 1000 and "B" * 150 not in detail
+
+
+def test_a_rule_quotes_its_chosen_lines_only_from_its_own_guideline_lines():
+    def rule(**changes) -> Rule:
+        return Rule("TEST-QUOTE", hooks=PATIENT_VIEW, indicator="info", guideline=(3, 4, 7), titled="t",
+                    fires_when="always", evaluate=lambda *a: Finding(indicator=Indicator.INFO),
+                    render=lambda f, s: ("200 [lb_av]", "Weight 200 [lb_av]."), **changes)
+
+    assert rule().card_quotes == (3, 4)
+    chosen = rule(quoted=(7,))
+    card = chosen.card(chosen.run(), PathwaySettings(), url, SuggestContext("p1"))
+    assert "(G:7)" in card.detail and "(G:3)" not in card.detail
+    assert card.summary == "200 lb (90.7 kg)" and "Weight 200 lb (90.7 kg)." in card.detail
+    with pytest.raises(ValueError, match="TEST-QUOTE"):
+        rule(quoted=(5,))
+    with pytest.raises(ValueError, match="TEST-QUOTE"):
+        rule(quoted=(3, 4, 7))
