@@ -326,7 +326,12 @@ class DraftOrder:
     diameter_mm: float | None = None
     diameter_as_ordered: str = ""
     medication: Medication | None = None  # drug orders: ingredient, dose, frequency
-    thrombolytic_total_mg: float | None = None
+    # Thrombolytic drug orders (DATA-CONTRACT Orders, catheter clearance (R2)): the largest single dose in mg
+    # and the number of doses (None: cannot be read, e.g. an open-ended repeat), and whether the drug is
+    # instilled into a catheter or device (route / method, or a catheter-occlusion reason).
+    thrombolytic_dose_mg: float | None = None
+    thrombolytic_doses: int | None = None
+    into_catheter: bool = False
     reason_codes: tuple[str, ...] = ()  # "system|code" of reasonCode / reasonReference codes
     status: str = "draft"
     # Added for the order checks (additive):
