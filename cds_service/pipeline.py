@@ -1,5 +1,5 @@
 """One hook call, start to end, without Flask: parse → prefetch → extract facts → assess the axes →
-evaluate the hook's rules → render cards → respond → log the cards.
+evaluate the hook's rules → render cards → one card per action → respond → log the cards.
 
 `app` and `cli evaluate` both run this, so the offline tool answers exactly as the service.
 """
@@ -22,6 +22,7 @@ from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import Card, response_json
 from cds_service.protocol.feedback import parse_feedback
 from cds_service.protocol.request import HookRequest, parse_request
+from cds_service.rules.cards import one_card_per_action
 from cds_service.services.base import HookCall, ServiceDefinition
 from cds_service.store.repository import Store, hash_patient
 
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def clinical_cards(service: ServiceDefinition, call: HookCall) -> list[Card]:
-    """The clinical steps: what the call asks about, its facts, the three axes, the hook's rules, the cards."""
+    """The clinical steps: what the call asks about, its facts, the three axes, the hook's rules, the cards,
+    each order asked for by one card."""
     runner = service.runner
     selected = runner.select(call)
     if selected is None:  # nothing for this hook to look at (order hooks: no order it checks)
@@ -37,7 +39,7 @@ def clinical_cards(service: ServiceDefinition, call: HookCall) -> list[Card]:
     facts = extract(selected)
     assessment = assess_axes(facts, selected.pathway)
     fired = runner.evaluate(selected, facts, assessment)
-    return runner.render(selected, fired)
+    return one_card_per_action(runner.render(selected, fired))
 
 
 def extract(call: HookCall) -> ClinicalFacts:
@@ -82,7 +84,7 @@ class HookPipeline:
         request = self.parse(service, body)
         record = self.prefetch(service, request)
         call = self.hook_call(service, request, record, base_url)
-        cards = clinical_cards(service, call)  # select → extract facts → assess axes → evaluate rules → render
+        cards = clinical_cards(service, call)  # select → facts → axes → rules → cards → one card per action
         response = self.respond(cards)
         self.log_cards(service, request.hook_instance, request.patient_id, cards)
         return response

@@ -1,4 +1,5 @@
-"""What every card has in common: source, rule topic, override reasons, evidence list."""
+"""What every card has in common: source, rule topic, rule link, override reasons, the facts and quotes of
+its detail; and the response-level step that gives each order to one card (`one_card_per_action`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -6,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.protocol.card_text import DETAIL_MAX, FACT_BULLETS_MAX, QUOTES_MAX, RULE_LINK_LABEL
-from cds_service.protocol.cards import OVERRIDE_SYSTEM, RULES_SYSTEM, Card, Coding, Link, Source, Suggestion
+from cds_service.protocol.cards import OVERRIDE_SYSTEM, RULES_SYSTEM, Action, Card, Coding, Link, Source, Suggestion
 from cds_service.rules.plain_text import fact_words, human_units
 
 SOURCE_LABEL = "Iliac vein pathway CDS"
@@ -115,3 +116,72 @@ def by_urgency(cards_with_order: Iterable[tuple[Card, int]]) -> list[Card]:
     """Critical, then warning, then info; within an indicator, in pathway order."""
     ranked = sorted(cards_with_order, key=lambda pair: (Indicator(pair[0].indicator).urgency, pair[1]))
     return [card for card, _ in ranked]
+
+
+# ---------------------------------------------------------------- one card per action (RULES.md Card text R2)
+
+ActionKey = tuple[str, str, str]  # ("create", system, code) or ("delete", draft order id, "")
+
+
+def _action_keys(action: Action) -> set[ActionKey]:
+    """What an action asks for: a create by any coding of the order, a delete by the draft order's bare id."""
+    if action.type == "delete":
+        return {("delete", action.resource_id.split("/")[-1], "")}
+    if action.type != "create" or not isinstance(action.resource, dict):
+        return set()  # updates: the corrections to one draft order travel together (order_fixes)
+    resource = action.resource
+    concept = resource.get("code") or resource.get("medicationCodeableConcept") or {}
+    codings = concept.get("coding") or [] if isinstance(concept, dict) else []
+    return {("create", c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and c.get("code")}
+
+
+def _card_keys(card: Card) -> set[ActionKey]:
+    return {key for s in card.suggestions for a in s.actions for key in _action_keys(a)}
+
+
+def _precedence(card: Card, position: int) -> tuple[int, int, int]:
+    """Who carries a shared suggestion: the higher indicator, then the more specific card (the one
+    asking for fewer orders), then the earlier card."""
+    return Indicator(card.indicator).urgency, len(_card_keys(card)), position
+
+
+def one_card_per_action(cards: list[Card]) -> list[Card]:
+    """No two cards of a response ask for the same order: the card with precedence keeps the
+    suggestion, the others lose it and name the action and the card that offers it."""
+    carrier: dict[ActionKey, int] = {}
+    for position, card in enumerate(cards):
+        for key in _card_keys(card):
+            held = carrier.get(key)
+            if held is None or _precedence(card, position) < _precedence(cards[held], held):
+                carrier[key] = position
+    for position, card in enumerate(cards):
+        elsewhere = {key: carrier[key] for key in _card_keys(card) if carrier[key] != position}
+        if elsewhere:
+            _hand_over(card, elsewhere, cards)
+    return cards
+
+
+def _hand_over(card: Card, elsewhere: dict[ActionKey, int], cards: list[Card]) -> None:
+    """Drop the actions another card carries; the detail says where the suggestion is."""
+    notes = []
+    for suggestion in card.suggestions:
+        for action in list(suggestion.actions):
+            owners = {elsewhere[key] for key in _action_keys(action) if key in elsewhere}
+            if owners:
+                suggestion.actions.remove(action)
+                other = cards[min(owners)].source.topic
+                notes.append(f"{action.description}: suggested on the card “{other.display if other else ''}”.")
+    card.suggestions = [s for s in card.suggestions if s.actions]
+    if not card.suggestions:
+        card.selection_behavior = ""
+    card.detail = _with_notes(card.detail, notes)
+
+
+def _with_notes(detail: str, notes: list[str]) -> str:
+    """The notes at the end of the reasoning, before the facts and the quotes."""
+    note = " ".join(dict.fromkeys(notes))
+    for heading in ("**Facts used**", "**Guideline**"):
+        at = detail.find("\n\n" + heading)
+        if at >= 0:
+            return f"{detail[:at]}\n\n{note}{detail[at:]}"
+    return f"{detail}\n\n{note}" if detail else note

@@ -9,7 +9,8 @@ from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.card_text import problems
-from cds_service.rules.cards import detail_markdown, evidence_markdown, make_card
+from cds_service.protocol.cards import Action, Card, Suggestion
+from cds_service.rules.cards import detail_markdown, evidence_markdown, make_card, one_card_per_action
 from cds_service.rules.framework import PATIENT_VIEW, Rule, SuggestContext
 from cds_service.rules.plain_text import fact_words, human_units
 
@@ -86,3 +87,52 @@ def test_a_rule_quotes_its_chosen_lines_only_from_its_own_guideline_lines():
         rule(quoted=(5,))
     with pytest.raises(ValueError, match="TEST-QUOTE"):
         rule(quoted=(3, 4, 7))
+
+
+IVUS = {"system": "http://www.ama-assn.org/go/cpt", "code": "37252"}
+DUPLEX = {"system": "http://loinc.org", "code": "39432-0"}
+
+
+def ordering(rule_id: str, indicator: Indicator, *codes: dict, detail: str = "Why.\n\n**Facts used**\n\n- f") -> Card:
+    suggestions = [Suggestion(f"Order {c['code']}", [Action("create", f"Order study {c['code']}",
+                                                           {"resourceType": "ServiceRequest", "code": {"coding": [c]}})])
+                   for c in codes]
+    return make_card(Finding(rule_id=rule_id, indicator=indicator), "s", detail, url, f"{rule_id} title", suggestions)
+
+
+def created(card: Card) -> list[str]:
+    return [a.resource["code"]["coding"][0]["code"] for s in card.suggestions for a in s.actions]
+
+
+def test_the_higher_indicator_carries_a_shared_order_and_the_other_card_names_it():
+    workup = ordering("NIVL-WORKUP", Indicator.INFO, IVUS, DUPLEX)
+    required = ordering("NIVL-IVUS-REQUIRED", Indicator.WARNING, IVUS)
+    cards = one_card_per_action([required, workup])
+    assert created(required) == ["37252"] and created(workup) == ["39432-0"]
+    assert "Order study 37252: suggested on the card “NIVL-IVUS-REQUIRED title”." in workup.detail
+    assert workup.detail.index("suggested on the card") < workup.detail.index("**Facts used**")
+    response = [c.to_json() for c in cards]
+    assert [problems(c, response, False) for c in response] == [[], []]
+
+
+def test_at_one_indicator_the_card_asking_for_fewer_orders_carries_it():
+    broad = ordering("BROAD", Indicator.WARNING, IVUS, DUPLEX)
+    specific = ordering("SPECIFIC", Indicator.WARNING, IVUS)
+    one_card_per_action([broad, specific])
+    assert created(broad) == ["39432-0"] and created(specific) == ["37252"]
+
+
+def test_a_card_left_without_suggestions_has_no_selection_behavior():
+    first = ordering("FIRST", Indicator.WARNING, IVUS)
+    second = ordering("SECOND", Indicator.WARNING, IVUS, detail="Why.")
+    one_card_per_action([first, second])
+    assert second.suggestions == [] and second.selection_behavior == ""
+    assert second.detail == "Why.\n\nOrder study 37252: suggested on the card “FIRST title”."
+    second.check()
+
+
+def test_cards_asking_for_different_orders_are_left_alone():
+    a, b = ordering("A", Indicator.INFO, IVUS), ordering("B", Indicator.INFO, DUPLEX)
+    before = (a.detail, b.detail)
+    one_card_per_action([a, b])
+    assert (created(a), created(b)) == (["37252"], ["39432-0"]) and (a.detail, b.detail) == before
