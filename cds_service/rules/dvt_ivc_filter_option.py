@@ -1,13 +1,19 @@
 """DVT-IVC-FILTER-OPTION (G:9): consider a vena cava filter only if anticoagulation is contraindicated."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts
 from cds_service.pathway.findings import Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.rules.framework import PATIENT_VIEW, Rule
+from cds_service.protocol.cards import Card
+from cds_service.rules.framework import PATIENT_VIEW, Rule, SuggestContext
+
+# G:9's aside, quoted on the card only to a pregnant patient (RULES R2; the rule page quotes it whole).
+PREGNANCY_ASIDE = "(same indications as non-pregnant patients)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +48,25 @@ def render(f: DvtIvcFilterOption, s: PathwaySettings) -> tuple[str, str]:
     return summary, reasoning
 
 
-RULE = Rule(
+@dataclass(frozen=True, eq=False)
+class DvtIvcFilterOptionRule(Rule):
+    """The card quotes G:9 without its pregnancy aside unless the patient is pregnant ("[…]" marks the cut)."""
+
+    def card(
+        self,
+        finding: Finding,
+        settings: PathwaySettings,
+        rule_url: Callable[[str], str],
+        ctx: SuggestContext,
+        evidence: Sequence[Any] | None = None,
+    ) -> Card:
+        card = super().card(finding, settings, rule_url, ctx, evidence)
+        if isinstance(finding, DvtIvcFilterOption) and not finding.pregnant:
+            card.detail = card.detail.replace(PREGNANCY_ASIDE, "[…]")
+        return card
+
+
+RULE = DvtIvcFilterOptionRule(
     "DVT-IVC-FILTER-OPTION",
     hooks=PATIENT_VIEW,
     indicator="warning",
