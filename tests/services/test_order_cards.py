@@ -277,7 +277,44 @@ def test_stent_diameter_update_to_the_nearest_diameter_in_range():
     DeviceRequest.model_validate(updated)
 
 
+# -- corrections to one order travel together (RULES "Card text (R2)") --------------------------------------
+def test_length_and_diameter_updates_each_carry_both_corrections():
+    draft = stent_device(length=(50, "mm"), diameter=(20, "mm"))  # reference 12 mm: 13-16 mm
+    cards = by_rule(sign(clean_nivl(), [draft]))
+    length, diameter = cards["STENT-LENGTH"], cards["STENT-DIAMETER"]
+    assert update_of(length) == update_of(diameter), "accepting one card's fix never undoes the other's"
+    updated = update_of(length)
+    assert sorted(differences(draft, updated)) == [("parameter", 0, "valueQuantity", "value"),
+                                                   ("parameter", 1, "valueQuantity", "value")]
+    assert [p["valueQuantity"]["value"] for p in updated["parameter"]] == [16, 60]
+    for card in (length, diameter):
+        assert card.suggestions[0].label == "Change the stent length to 60 mm and diameter to 16 mm"
+    DeviceRequest.model_validate(updated)
+
+
+def test_length_and_diameter_corrections_in_the_order_text_travel_together():
+    draft = text_stent("Left CIV stent 20x50mm")
+    cards = by_rule(sign(clean_nivl(), [draft]))
+    assert update_of(cards["STENT-LENGTH"]) == update_of(cards["STENT-DIAMETER"])
+    assert update_of(cards["STENT-LENGTH"])["codeCodeableConcept"]["text"] == "Left CIV stent 16x60mm"
+
+
+def test_one_correction_alone_carries_only_itself():
+    draft = stent_device(length=(50, "mm"), diameter=(14, "mm"))  # diameter in range
+    cards = by_rule(sign(clean_nivl(), [draft]))
+    assert set(cards) == {"STENT-LENGTH"}
+    assert differences(draft, update_of(cards["STENT-LENGTH"])) == [("parameter", 1, "valueQuantity", "value")]
+    assert cards["STENT-LENGTH"].suggestions[0].label == "Change the stent length to 60 mm"
+
+
 # -- deletes ------------------------------------------------------------------------------------------
+def test_delete_label_names_the_order_in_words_not_its_id():
+    card = by_rule(sign(confirmed_dvt(), [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
+    (suggestion,) = card.suggestions
+    assert "DeviceRequest/" not in suggestion.label and suggestion.label.startswith("Remove the draft order: ")
+    assert suggestion.actions[0].resource_id == "DeviceRequest/filter"
+
+
 def test_ivc_filter_card_suggests_delete_by_resource_id():
     card = by_rule(sign(confirmed_dvt(), [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
     (suggestion,) = card.suggestions
