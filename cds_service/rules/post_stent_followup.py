@@ -108,7 +108,8 @@ def _and(names: list[str]) -> str:
 def render(f: PostStentFollowup, s: PathwaySettings) -> tuple[str, str]:
     missed = _and([study_name(s, day) for day in f.missed_days])
     since = f"the last imaging of {f.last_imaging_date}" if f.last_imaging_date else f"the stent of {f.stent_date}"
-    summary = f"Iliac vein stent of {f.stent_date}: surveillance imaging overdue (due by {missed})"
+    last = f"last imaging {f.last_imaging_date}" if f.last_imaging_date else "no imaging since"
+    summary = f"Iliac vein stent of {f.stent_date}: surveillance imaging overdue (due by {missed}; {last})"
     reasoning = (
         "Order surveillance imaging: an iliocaval duplex (or CT venography) for stent migration, stenosis and "
         f"thrombosis. Due by {missed}: no imaging since {since} ({f.days_since_stent} days since the stent). "

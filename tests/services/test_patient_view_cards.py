@@ -124,8 +124,13 @@ def every_rule_facts() -> list[ClinicalFacts]:
         medications=[Medication(ev("MedicationRequest/asa", "aspirin 81 mg"), DrugClass.ANTIPLATELET, "aspirin")],
     )
     unassessed = ClinicalFacts(now=NOW, swellings=[swelling])
+    calf = ClinicalFacts(  # R2: an untreated isolated calf DVT with a contraindication
+        now=NOW, swellings=[swelling], bleeding=bleeding.bleeding,
+        dvt_diagnoses=[DvtDiagnosis(ev("Condition/calf", "Acute DVT of left peroneal vein", 1), True,
+                                    Verification.CONFIRMED, Side.LEFT, True, False)],
+    )
     return [confirmed, bleeding, lysis, pelvic, extrinsic, workup, ivus_required, candidate, below, minimal, dynamic,
-            stented, unassessed]
+            stented, unassessed, calf]
 
 
 def render_cards(facts: ClinicalFacts, settings: PathwaySettings = S) -> list:
@@ -185,8 +190,9 @@ def test_cards_in_urgency_then_pathway_order():
     cards = render_cards(confirmed_dvt_with_mass())
     assert [(c.indicator, c.rule_id) for c in cards] == [
         ("critical", "DVT-ANTICOAGULATE"),
+        # R2: a DVT after a stent whose side is not recorded is suspected stent thrombosis, not a missed study
+        ("critical", "POST-STENT-THROMBOSIS"),
         ("warning", "MASS-CHARACTERIZE"),
-        ("info", "POST-STENT-FOLLOWUP"),
     ]
 
 
@@ -261,7 +267,7 @@ def test_left_sided_text_only_for_left_swelling(side, says_left):
     ("mr-venography", Side.UNKNOWN, ["36789-6", "72198"]),
     ("venography-ivus", Side.LEFT, ["241466007", "75820", "37252"]),
     ("contrast-ct", Side.UNKNOWN, ["74177"]),
-    ("mri-pelvis", Side.UNKNOWN, ["72197"]),
+    ("mri-pelvis", Side.UNKNOWN, ["72195"]),  # R2: pregnancy, MRI pelvis without contrast
     ("iliocaval-duplex", Side.UNKNOWN, ["39497-3", "93979"]),
 ])
 def test_service_requests(order, side, codes):
@@ -415,16 +421,17 @@ def test_duplex_card_states_only_this_patients_facts(side, mass, says, never):
         assert word not in reasoning
 
 
-def test_duplex_of_unknown_extent_is_not_called_a_whole_leg_study():
+def test_duplex_of_unknown_extent_asks_to_confirm_the_calf_veins_were_covered():
     facts = ClinicalFacts(
         now=NOW, swellings=[_swelling()],
         duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
                                     Side.LEFT, DuplexExtent.UNKNOWN)],
     )
     card = _card(facts, "DVT-DUPLEX")
-    assert card.summary.startswith(f"Study of {ago(3).date().isoformat()} covered only an unrecorded extent")
-    assert "not documented as a whole-leg study" in card.detail
-    assert card.suggestions  # the complete study
+    # R2 item 8: info, confirm the extent, no new order
+    assert card.summary.startswith(f"Negative duplex of {ago(3).date().isoformat()}, extent not recorded")
+    assert card.indicator == "info" and "confirm" in card.detail.lower()
+    assert card.suggestions == []
 
 
 def _negative_duplex(days=3):
@@ -518,7 +525,7 @@ def test_fixture_anticoagulate_card_suggests_no_enoxaparin(name):
 def test_fixture_late_six_month_study_makes_the_twelve_month_study_due():
     (card,) = _fixture_cards("stent-late-six-month-study-twelve-month-overdue")
     assert card.rule_id == "POST-STENT-FOLLOWUP"
-    assert "The study due by day 365 is missing" in card.detail
+    assert "Due by month 12: no imaging since the last imaging of 2026-05-20" in card.detail
     assert "last imaging 2026-05-20" in card.summary
 
 
@@ -570,7 +577,8 @@ def test_mass_characterize_summary_names_the_mass_date(recorded, summary):
 def test_surveillance_summary_names_the_overdue_study():
     stented = ClinicalFacts(now=NOW, stents=[StentRecord(ev("Procedure/stent", "Iliac vein stent", 31), ago(31))])
     card = _card(stented, "POST-STENT-FOLLOWUP")
-    assert card.summary == f"Iliac vein stent of {ago(31).date().isoformat()}: day-30 surveillance imaging overdue (no imaging since)"
+    assert card.summary == (
+        f"Iliac vein stent of {ago(31).date().isoformat()}: surveillance imaging overdue (due by day 30; no imaging since)")
 
 
 def test_fixture_hit_patient_on_enoxaparin_gets_the_card_without_a_heparin_suggestion():
