@@ -15,7 +15,6 @@ from cds_service.rules import post_stent_thrombosis
 from cds_service.rules.common import date_of
 from cds_service.rules.framework import PATIENT_VIEW, Rule
 
-
 DAYS_PER_MONTH = 365.25 / 12
 
 
