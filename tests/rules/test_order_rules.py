@@ -524,6 +524,27 @@ def test_thrombolysis_silent_with_phlegmasia_when_blood_pressure_is_unreadable()
 
 
 # -- ANTICOAG-REGIMEN -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("ordered", ["enoxaparin-wrong-dose", "apixaban", "enoxaparin-with-hit"])
+def test_anticoag_regimen_facts_name_the_dvt_evidence(ordered):
+    """R2: the facts name the DVT the order treats, first, as well as the order."""
+    f = confirmed_dvt(hit=[cond("Condition/hit", days=2)]) if ordered.endswith("hit") else confirmed_dvt()
+    order = (drug("apixaban", DrugClass.ANTICOAGULANT, dose=10.0, per_day=2.0) if ordered == "apixaban"
+             else drug("enoxaparin", dose=40.0))
+    found = only([order], f, "ANTICOAG-REGIMEN")
+    assert found.evidence[0].ref == "Condition/dvt-3"
+
+
+@pytest.mark.parametrize("egfr, twice_daily", [(29.9, False), (30.0, True)])
+def test_anticoag_regimen_says_twice_daily_only_at_egfr_30_or_more(egfr, twice_daily):
+    """R2: no "twice daily" at eGFR < 30, where the regimen is every 24 h (a card never says both)."""
+    rule = RULE_BY_ID["ANTICOAG-REGIMEN"]
+    for order in (drug("apixaban", DrugClass.ANTICOAGULANT, dose=10.0, per_day=2.0), drug("enoxaparin", dose=40.0)):
+        found = only([order], confirmed_dvt(egfr=egfr), "ANTICOAG-REGIMEN")
+        text = " ".join(rule.render(found, S))
+        assert ("twice daily" in text) is (twice_daily and order.display == "apixaban"), text
+        assert ("every 24 h" in text) is not twice_daily, text
+
+
 def enoxaparin(dose=80.0, per_day=2.0, unit="mg") -> DraftOrder:
     return drug("enoxaparin", dose=dose, per_day=per_day, unit=unit)
 
