@@ -277,6 +277,15 @@ def test_stent_diameter_update_to_the_nearest_diameter_in_range():
     DeviceRequest.model_validate(updated)
 
 
+# -- CKD stage codes (DATA-CONTRACT advanced renal disease, R2) -----------------------------------------------
+@pytest.mark.parametrize("code, other_cause", [("433144002", False), ("431857002", True), ("433146000", True)])
+def test_ckd_stage_3_is_not_advanced_renal_disease_for_a_stent_order(code, other_cause):
+    """SNOMED 433144002 is CKD stage 3 (not another edema cause); 431857002 is stage 4, 433146000 stage 5."""
+    ckd = condition("ckd", (SNOMED, code))
+    cards = by_rule(sign(clean_nivl() + [ckd], [stent_device(length=(60, "mm"), diameter=(14, "mm"))]))
+    assert ("STENT-OTHER-CAUSES" in cards) is other_cause
+
+
 # -- corrections to one order travel together (RULES "Card text (R2)") --------------------------------------
 def test_length_and_diameter_updates_each_carry_both_corrections():
     draft = stent_device(length=(50, "mm"), diameter=(20, "mm"))  # reference 12 mm: 13-16 mm
