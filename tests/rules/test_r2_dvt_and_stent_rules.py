@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cds_service.pathway.assessment import assess
-from cds_service.pathway.facts import DrugClass, DuplexExtent, Side, StentRecord
+from cds_service.pathway.facts import DrugClass, DuplexExtent, ImagingKind, Side, StentRecord, ThrombusResult
 from cds_service.pathway.findings import CreateOrder, Indicator
 from cds_service.protocol.card_text import problems
 from cds_service.rules.suggested_orders import suggestion
@@ -19,6 +19,7 @@ from tests.helpers.facts import (
     dvt_dx,
     ev,
     facts,
+    imaging,
     left_swelling,
     mass,
     meas,
@@ -33,7 +34,7 @@ def fired(f) -> dict:
     return {x.rule.rule_id: x.finding for x in evaluate(f, assess(f, S), S)}
 
 
-def cards(f, pregnant: bool = False) -> dict:
+def cards(f) -> dict:
     rendered = render(evaluate(f, assess(f, S), S), "p1", lambda rule_id: f"https://cds.test/rules/{rule_id}", S)
     return {card.rule_id: card for card in rendered}
 
@@ -170,8 +171,6 @@ def test_isolated_calf_dvt_is_not_stent_thrombosis():
 
 
 def test_positive_pelvic_venography_after_the_stent_is_thrombosis():
-    from cds_service.pathway.facts import ThrombusResult
-
     f = left_swelling(stents=[sided_stent(Side.LEFT)], pelvic_venography=[pelvic(result=ThrombusResult.PRESENT, days=1)])
     card = cards(f)["POST-STENT-THROMBOSIS"]
     assert card.indicator == "critical" and card.suggestions == []
@@ -201,9 +200,6 @@ def test_every_missed_study_is_named(days, missed):
 
 
 def test_a_day_20_study_counts_for_day_30_only():
-    from cds_service.pathway.facts import ImagingKind
-    from tests.helpers.facts import imaging
-
     f = facts(stents=[stent(200)], imaging=[imaging(ImagingKind.ILIOCAVAL_DUPLEX, days=180)])
     assert fired(f)["POST-STENT-FOLLOWUP"].missed_days == (182,)
 
