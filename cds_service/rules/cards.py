@@ -26,7 +26,9 @@ PATIENT_OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
     ("vascular-team-plan", "Managed per the vascular team's plan"),
     ("not-applicable", "Does not apply to this patient"),
 )
-OVERRIDE_REASON_LABELS: dict[str, str] = dict(ORDER_OVERRIDE_REASONS + PATIENT_OVERRIDE_REASONS)
+# Offered by one card only: DVT-DUPLEX for a negative duplex whose extent is not recorded (RULES R2 item 8).
+STUDY_WAS_COMPLETE: tuple[str, str] = ("study-was-complete", "The study was complete (common femoral through calf veins)")
+OVERRIDE_REASON_LABELS: dict[str, str] = dict(ORDER_OVERRIDE_REASONS + PATIENT_OVERRIDE_REASONS + (STUDY_WAS_COMPLETE,))
 
 
 def override_reasons(about_an_order: bool = True) -> list[Coding]:

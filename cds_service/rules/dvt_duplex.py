@@ -11,7 +11,7 @@ from cds_service.pathway.facts import ClinicalFacts, DuplexExtent
 from cds_service.pathway.findings import CreateOrder, Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import OVERRIDE_SYSTEM, Card, Coding
-from cds_service.rules.cards import override_reasons
+from cds_service.rules.cards import STUDY_WAS_COMPLETE, override_reasons
 from cds_service.rules.common import SIDE_WORD, date_of, imaging_side, unreadable_note
 from cds_service.rules.framework import PATIENT_VIEW, Rule, SuggestContext
 
@@ -163,9 +163,6 @@ def _study_text(f: DvtDuplex) -> tuple[str, str]:
 def render(f: DvtDuplex, s: PathwaySettings) -> tuple[str, str]:
     summary, reasoning = _no_study(f) if f.variant == "no-study" else _study_text(f)
     return summary, reasoning + unreadable_note(f.reports_unreadable)
-
-
-STUDY_WAS_COMPLETE = ("study-was-complete", "The study was complete (common femoral through calf veins)")
 
 
 @dataclass(frozen=True, eq=False)
