@@ -342,11 +342,13 @@ def test_albumin_cut_off_on_both_sides(client, entries, albumin, fires):
     assert rules(cards_for(client, entries, fx)) == ({"STENT-OTHER-CAUSES": "warning"} if fires else {})
 
 
-def test_other_causes_card_names_the_cause_and_its_source(client, entries):
+def test_other_causes_card_names_the_cause_and_its_date(client, entries):
+    """R2 card text: the cause in words with its date, in one sentence; its id only in the card log."""
     fx = fixture("order-sign-stent-other-cause-heart-failure")
     card = only_card(cards_for(client, entries, fx), "STENT-OTHER-CAUSES")
     (heart_failure,) = [r for r in fx.resources if r["id"].endswith("-heart-failure")]
-    assert reference(heart_failure) in card["detail"]
+    assert f"{heart_failure['code']['text']} ({heart_failure['onsetDateTime'][:10]})" in card["detail"]
+    assert reference(heart_failure) not in card["detail"]
 
 
 @pytest.mark.parametrize("name, indicator", [
