@@ -73,9 +73,10 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     reads: tuple[str, ...] = ()  # FHIR resource types its facts come from
     uses: tuple[str, ...] = ()  # PathwaySettings fields it uses
     evidence: str = ""  # figures quoted by the guideline
-    # The guideline lines the card quotes (at most 2, each one of `guideline`); default: the first two.
+    # The guideline lines the card quotes (at most 2, each one of `guideline`); default: the first two. A function
+    # of the finding when the quote depends on the patient (no "twice daily" quote on a once-daily card).
     # The rule page quotes every line of `guideline`.
-    quoted: tuple[int, ...] = ()
+    quoted: tuple[int, ...] | Callable[[Any], tuple[int, ...]] = ()
     suggest: Callable[[Any, SuggestContext], list[Suggestion]] = create_suggestions
     # Order hooks: the order kinds it looks at, and whether it needs only the order (runs without the record).
     order_kinds: tuple[Any, ...] = ()
@@ -88,8 +89,8 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         unknown = [name for name in self.uses if threshold_of(name) is None]
         if unknown:
             raise ValueError(f"{self.rule_id} uses settings that do not exist: {unknown}")
-        if len(self.quoted) > QUOTES_MAX or not set(self.quoted) <= set(self.guideline):
-            raise ValueError(f"{self.rule_id} quotes {self.quoted}: at most {QUOTES_MAX} of its lines {self.guideline}")
+        if not callable(self.quoted):
+            self._check_quotes(self.quoted)
 
     # -- the catalogue: rule pages, docs, discovery ----------------------------------------------------
     @property
@@ -101,9 +102,15 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     def guideline_lines(self) -> tuple[int, ...]:
         return self.guideline
 
-    @property
-    def card_quotes(self) -> tuple[int, ...]:
-        """The lines the card quotes: the chosen ones, else the first two."""
+    def _check_quotes(self, lines: tuple[int, ...]) -> tuple[int, ...]:
+        if len(lines) > QUOTES_MAX or not set(lines) <= set(self.guideline):
+            raise ValueError(f"{self.rule_id} quotes {lines}: at most {QUOTES_MAX} of its lines {self.guideline}")
+        return lines
+
+    def quotes_for(self, finding: Finding | None = None) -> tuple[int, ...]:
+        """The lines the card quotes: the chosen ones (for this finding), else the first two."""
+        if callable(self.quoted):
+            return self._check_quotes(self.quoted(finding))
         return self.quoted or self.guideline[:QUOTES_MAX]
 
     @property
@@ -145,7 +152,7 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         suggestions, and the link to the rule page (which has the full evidence)."""
         summary, reasoning = self.render(finding, settings)
         used = finding.evidence if evidence is None else evidence
-        quotes = [f"{guideline_line(n)} (G:{n})" for n in self.card_quotes]
+        quotes = [f"{guideline_line(n)} (G:{n})" for n in self.quotes_for(finding)]
         detail = detail_markdown(reasoning, used, quotes)
         title = self.title_for(settings)
         return make_card(finding, shorten(human_units(summary)), detail, rule_url, title, self.suggest(finding, ctx))

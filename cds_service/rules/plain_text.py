@@ -77,10 +77,14 @@ def _local_codes() -> re.Pattern:
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(c) for c in codes) + r")(?![\w-])")
 
 
+def type_words(resource_type: str) -> str:
+    """"MedicationRequest" -> "medication request"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", resource_type).lower()
+
+
 def _resource_words(match: re.Match) -> str:
     """"Observation/pv069-weight" -> "observation" (the type, in words; the id is for the card log)."""
-    kind = match.group(0).split("/", 1)[0]
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower()
+    return type_words(match.group(0).split("/", 1)[0])
 
 
 def fact_words(display: str) -> str:

@@ -78,7 +78,7 @@ def test_a_rule_quotes_its_chosen_lines_only_from_its_own_guideline_lines():
                     fires_when="always", evaluate=lambda *a: Finding(indicator=Indicator.INFO),
                     render=lambda f, s: ("200 [lb_av]", "Weight 200 [lb_av]."), **changes)
 
-    assert rule().card_quotes == (3, 4)
+    assert rule().quotes_for() == (3, 4)
     chosen = rule(quoted=(7,))
     card = chosen.card(chosen.run(), PathwaySettings(), url, SuggestContext("p1"))
     assert "(G:7)" in card.detail and "(G:3)" not in card.detail
@@ -87,6 +87,15 @@ def test_a_rule_quotes_its_chosen_lines_only_from_its_own_guideline_lines():
         rule(quoted=(5,))
     with pytest.raises(ValueError, match="TEST-QUOTE"):
         rule(quoted=(3, 4, 7))
+
+
+def test_a_rule_may_choose_its_quotes_by_finding():
+    rule = Rule("TEST-QUOTE", hooks=PATIENT_VIEW, indicator="info", guideline=(8,), titled="t", fires_when="always",
+                evaluate=lambda *a: Finding(indicator=Indicator.INFO), render=lambda f, s: ("s", "Do this."),
+                quoted=lambda f: () if f.indicator == Indicator.INFO else (8,))
+    card = rule.card(rule.run(), PathwaySettings(), url, SuggestContext("p1"))
+    assert "(G:8)" not in card.detail and "**Guideline**" not in card.detail
+    assert rule.quotes_for(Finding(indicator=Indicator.WARNING)) == (8,)
 
 
 IVUS = {"system": "http://www.ama-assn.org/go/cpt", "code": "37252"}
