@@ -317,6 +317,14 @@ def test_one_correction_alone_carries_only_itself():
 
 
 # -- deletes ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("pregnant", [False, True])
+def test_ivc_filter_card_speaks_of_pregnancy_only_to_a_pregnant_patient(pregnant):
+    """R2: G:9's "same indications as non-pregnant patients" is quoted only to a pregnant patient."""
+    record = confirmed_dvt() + ([condition("pregnancy", (SNOMED, "77386006"))] if pregnant else [])
+    card = by_rule(sign(record, [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
+    assert ("pregnan" in (card.summary + card.detail).lower()) is pregnant
+
+
 def test_delete_label_names_the_order_in_words_not_its_id():
     card = by_rule(sign(confirmed_dvt(), [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
     (suggestion,) = card.suggestions
