@@ -64,7 +64,7 @@ def render(f: DvtDistalSurveillance, s: PathwaySettings) -> tuple[str, str]:
     reasoning = (
         f"Repeat a complete duplex of {leg} (common femoral through calf veins) at about 1 and 2 weeks, sooner "
         "with new symptoms, to detect proximal extension; and reassess the contraindication. "
-        f"The isolated calf DVT of {f.dvt_date} is untreated: anticoagulation is contraindicated by "
+        f"The isolated calf DVT of {f.dvt_date} is untreated. Anticoagulation is contraindicated: "
         + "; ".join(f.contraindications) + ". If the DVT extends while anticoagulation stays contraindicated, a "
         "vena cava filter becomes the option. Serial imaging of an untreated calf DVT follows the CHEST "
         "antithrombotic guideline."
@@ -79,6 +79,7 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="warning",
     guideline=(3, 4, 9),
+    quoted=(4,),  # G:9 carries a pregnancy aside; G:3 is about excluding DVT. The rule page quotes all three.
     titled="Untreated calf DVT: reassess the contraindication, repeat the duplex at 1 and 2 weeks",
     fires_when=(
         "A confirmed isolated calf (distal) DVT, an anticoagulation contraindication recorded (recent bleeding, "

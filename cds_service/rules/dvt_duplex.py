@@ -115,7 +115,7 @@ def _limited(f: DvtDuplex) -> tuple[str, str]:
     return (
         f"Study of {study_date} covered only the femoropopliteal segments: complete whole-leg duplex needed",
         f"Study of {study_date} covered only the femoropopliteal segments; the calf veins were not imaged, so it "
-        f"cannot exclude DVT, whatever pelvic imaging followed. {BASE}",
+        f"cannot exclude DVT, even with pelvic imaging. {BASE}",
     )
 
 

@@ -82,6 +82,7 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="warning",
     guideline=(24, 25, 26, 27, 28, 29),
+    quoted=(25, 26),  # G:24 is a heading
     titled="Characterize the iliac mass with contrast CT or MRI",
     fires_when=lambda s: (
         "An iliac / pelvic mass whose nature is not recorded, and no contrast CT or MRI of abdomen / pelvis from "
