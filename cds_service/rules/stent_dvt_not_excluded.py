@@ -60,26 +60,27 @@ def render(f: StentDvtNotExcluded, s: PathwaySettings) -> tuple[str, str]:
         preliminary = " (preliminary result)" if f.preliminary else ""
         summary = "Stent ordered with an acute DVT: anticoagulate first; stent only with thrombus removal"
         reasoning = (
-            f"{order_line(f)} An acute DVT is confirmed{preliminary}. Anticoagulate first; stenting only together "
-            "with thrombus removal, by the vascular team."
+            f"Anticoagulate first: an acute DVT is confirmed{preliminary}. Stenting only together with thrombus "
+            f"removal, by the vascular team.\n\n{order_line(f)}"
         )
     elif f.dvt_axis == axes.PELVIC_IMAGING_NEEDED:
         summary = "Stent ordered before iliac DVT is excluded: image the pelvic veins (CT/MR venography) first"
         reasoning = (
-            f"{order_line(f)} DVT has not been excluded: the leg duplex was negative, but a pelvic trigger "
-            f"({', '.join(f.triggers)}) needs CT or MR venography of the pelvis, not done since."
+            "Image the pelvic veins (CT or MR venography) before stenting: DVT has not been excluded. The leg duplex "
+            f"was negative, but a pelvic trigger ({', '.join(f.triggers)}) needs pelvic venography, not done since."
         )
         if f.imaging_unreadable:
             reasoning += (
                 " The imaging studies could not be read: if a pelvic CT or MR venography was done, review its report;"
                 " with no coded result it does not exclude DVT either."
             )
+        reasoning += f"\n\n{order_line(f)}"
     else:
         limited = " The only duplex covered part of the leg." if f.limited_study else ""
         summary = "Stent ordered before DVT is excluded: complete whole-leg duplex first"
         reasoning = (
-            f"{order_line(f)} DVT has not been excluded.{limited} Rule out DVT first with a complete duplex "
-            "from the common femoral vein through the calf veins; NIVL is considered once DVT is excluded."
+            "Rule out DVT first with a complete duplex from the common femoral vein through the calf veins: DVT has "
+            f"not been excluded.{limited} NIVL is considered once DVT is excluded.\n\n{order_line(f)}"
         )
     return summary, reasoning
 
