@@ -31,19 +31,19 @@ def _one_decimal(value: float) -> str:
 
 def _pounds(match: re.Match) -> str:
     pounds = _number(match.group(1))
-    return f"{match.group(1)} lb ({_one_decimal(pounds * MASS_TO_KG['[lb_av]'])} kg)"
+    return f"{_one_decimal(pounds)} lb ({_one_decimal(pounds * MASS_TO_KG['[lb_av]'])} kg)"
 
 
 # (pattern, replacement): UCUM codes as a clinician writes the unit. Order matters: pounds first
 # (they gain a kg figure), annotations ("{1.73_m2}") after the units that contain them.
 UNIT_WORDS: tuple[tuple[re.Pattern, str | Callable[[re.Match], str]], ...] = (
-    (re.compile(NUMBER + r"\s*\[lb_av\]"), _pounds),
+    (re.compile(NUMBER + r"\s*(?:\[lb_av\]|lbs?\b|pounds?\b)(?!\s*\(\d)"), _pounds),
     (re.compile(r"\[lb_av\]"), "lb"),
     (re.compile(r"\[in_i\]"), "in"),
     (re.compile(r"\[oz_av\]"), "oz"),
     (re.compile(r"mm\[Hg\]"), "mm Hg"),
-    (re.compile(r"\b10\*3/uL"), "×10³/µL"),
-    (re.compile(r"\b10\*9/L"), "×10⁹/L"),
+    (re.compile(r"\b10[*^]3/[uµ]L"), "×10³/µL"),
+    (re.compile(r"\b10[*^]9/L"), "×10⁹/L"),
     (re.compile(r"\b10\*(\d+)"), r"×10^\1"),
     (re.compile(r"(?<=\d)\s*K/uL\b"), " ×10³/µL"),
     (re.compile(r"mL/min/(?:\{1\.73_m2\}|1\.73m2|1\.73 m2)"), "mL/min/1.73 m²"),

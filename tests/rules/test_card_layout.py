@@ -29,10 +29,13 @@ def test_every_card_links_its_rule_page_absolutely():
 @pytest.mark.parametrize(("raw", "shown"), [
     ("Body weight 200 [lb_av]", "Body weight 200 lb (90.7 kg)"),
     ("Body weight 90.7185 kg", "Body weight 90.7 kg"),
+    ("Body weight 176.37 lb", "Body weight 176.4 lb (80 kg)"),
+    ("Body weight 176 lb (79.8 kg)", "Body weight 176 lb (79.8 kg)"),
     ("Body weight 80.0000863 kg", "Body weight 80 kg"),
     ("eGFR 22 mL/min/{1.73_m2}", "eGFR 22 mL/min/1.73 m²"),
     ("Platelets 24.9 10*3/uL", "Platelets 24.9 ×10³/µL"),
     ("Platelets 24.9 10*9/L", "Platelets 24.9 ×10⁹/L"),
+    ("Platelets 240 10^3/uL", "Platelets 240 ×10³/µL"),
     ("Systolic blood pressure 85 mm[Hg]", "Systolic blood pressure 85 mm Hg"),
     ("Stent length 2 [in_i]", "Stent length 2 in"),
     ("Dose 2.12345 mg", "Dose 2.12 mg"),
@@ -145,3 +148,4 @@ def test_cards_asking_for_different_orders_are_left_alone():
     before = (a.detail, b.detail)
     one_card_per_action([a, b])
     assert (created(a), created(b)) == (["37252"], ["39432-0"]) and (a.detail, b.detail) == before
+
