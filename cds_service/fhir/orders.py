@@ -72,7 +72,7 @@ THROMBOLYSIS_REASON_WORDS = (
 # DATA-CONTRACT Orders, catheter clearance (R2): a thrombolytic "instilled into a catheter or device (route or
 # method intracatheter / instillation, or a reason of catheter occlusion)". The contract names no codes: the
 # words are read in the route's and method's text and displays, and in the reason's (docs/decisions.md,
-# "Catheter clearance").
+# "Revision 2: orders").
 CATHETER_ROUTE_WORDS = ("intracatheter", "intra-catheter", "instillation", "instill", "instilled")
 CATHETER_OCCLUSION = re.compile(
     r"\bcatheters?\b.*\b(?:occlu\w*|obstruct\w*|blocked|blockage)|\b(?:occlu\w*|obstruct\w*|blocked)\b.*\bcatheters?\b",
