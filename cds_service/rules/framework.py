@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cds_service.pathway.findings import Finding
-from cds_service.pathway.guideline import guideline_line
+from cds_service.pathway.guideline import guideline_line, is_statement
 from cds_service.pathway.settings import PathwaySettings, threshold_of
 from cds_service.protocol.card_text import QUOTES_MAX
 from cds_service.protocol.cards import Card, Suggestion
@@ -73,7 +73,8 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     reads: tuple[str, ...] = ()  # FHIR resource types its facts come from
     uses: tuple[str, ...] = ()  # PathwaySettings fields it uses
     evidence: str = ""  # figures quoted by the guideline
-    # The guideline lines the card quotes (at most 2, each one of `guideline`); default: the first two. A function
+    # The guideline lines the card quotes (at most 2, each one of `guideline`); default: the first two statements
+    # (section headings such as "If DVT is Confirmed" are not quoted on their own). A function
     # of the finding when the quote depends on the patient (no "twice daily" quote on a once-daily card).
     # The rule page quotes every line of `guideline`.
     quoted: tuple[int, ...] | Callable[[Any], tuple[int, ...]] = ()
@@ -111,7 +112,7 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         """The lines the card quotes: the chosen ones (for this finding), else the first two."""
         if callable(self.quoted):
             return self._check_quotes(self.quoted(finding))
-        return self.quoted or self.guideline[:QUOTES_MAX]
+        return self.quoted or tuple(n for n in self.guideline if is_statement(n))[:QUOTES_MAX]
 
     @property
     def thresholds(self) -> tuple[str, ...]:

@@ -149,3 +149,10 @@ def test_cards_asking_for_different_orders_are_left_alone():
     one_card_per_action([a, b])
     assert (created(a), created(b)) == (["37252"], ["39432-0"]) and (a.detail, b.detail) == before
 
+
+
+def test_a_card_quotes_statements_not_section_headings():
+    rule = Rule("TEST-QUOTE", hooks=PATIENT_VIEW, indicator="info", guideline=(46, 47, 48), titled="t",
+                fires_when="always", evaluate=lambda *a: Finding(indicator=Indicator.INFO),
+                render=lambda f, s: ("s", "Do this."))
+    assert rule.quotes_for() == (47, 48)  # G:46 "If Extrinsic Mass Compression is Confirmed" is a heading
