@@ -6,9 +6,19 @@ from __future__ import annotations
 import pytest
 
 from cds_service.pathway.assessment import assess
-from cds_service.pathway.facts import DrugClass, DuplexExtent, ImagingKind, Side, StentRecord, ThrombusResult
+from cds_service.pathway.facts import (
+    DraftOrder,
+    DrugClass,
+    DuplexExtent,
+    ImagingKind,
+    OrderKind,
+    Side,
+    StentRecord,
+    ThrombusResult,
+)
 from cds_service.pathway.findings import CreateOrder, Indicator
 from cds_service.protocol.card_text import problems
+from cds_service.rules.order_checks import evaluate_orders
 from cds_service.rules.suggested_orders import suggestion
 from cds_service.services.patient_view import evaluate, render
 from tests.helpers.facts import (
@@ -241,3 +251,14 @@ def test_mass_study_in_pregnancy_is_mri_without_contrast(pregnant, code, label):
 def test_mr_venography_is_labelled_without_gadolinium():
     label = suggestion(CreateOrder("mr-venography"), "p1").label
     assert "without gadolinium" in label
+
+
+@pytest.mark.parametrize("pregnant, characterized", [(True, True), (False, False)])
+def test_pregnancy_mri_counts_as_the_mass_study_for_the_stent_order_too(pregnant, characterized):
+    f = left_swelling(masses=[mass(days=20)], duplex_results=[duplex()],
+                      imaging=[imaging(ImagingKind.MASS_STUDY_IN_PREGNANCY, days=10)],
+                      pregnancy=[cond("Condition/pregnancy", days=100)] if pregnant else [])
+    stent_order = DraftOrder(ref="DeviceRequest/stent", resource_type="DeviceRequest", display="Iliac vein stent",
+                             kind=OrderKind.STENT, iliac=True, length_mm=90.0, diameter_mm=16.0)
+    found = {x.rule_id for x in evaluate_orders([stent_order], f, assess(f, S), S)}
+    assert ("STENT-MASS-NOT-CHARACTERIZED" in found) == (not characterized)
