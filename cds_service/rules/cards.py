@@ -55,12 +55,23 @@ def quotes_markdown(quotes: Sequence[str]) -> str:
     return "\n\n".join(f"> {quote}" for quote in quotes)
 
 
-def detail_markdown(reasoning: str, evidence: Sequence[Evidence], quotes: Sequence[str]) -> str:
+def evidence_sentence(evidence: Sequence[Evidence]) -> str:
+    """The facts in one sentence: a card that names several causes lists them so, not as bullets."""
+    return "; ".join(
+        fact_words(item.display) + (f" ({item.when.date().isoformat()})" if item.when else "") for item in evidence
+    ) + "."
+
+
+def detail_markdown(
+    reasoning: str, evidence: Sequence[Evidence], quotes: Sequence[str], facts_in_one_sentence: bool = False
+) -> str:
     """Card detail: the reasoning and action first, then the facts used, then at most 2 guideline quotes.
 
     A detail that would pass DETAIL_MAX characters quotes less (the rule page quotes every line)."""
     head = [human_units(reasoning.strip())]
-    if evidence:
+    if evidence and facts_in_one_sentence:
+        head.append("**Facts used:** " + evidence_sentence(evidence))
+    elif evidence:
         head.append("**Facts used**\n\n" + evidence_markdown(evidence))
     shown = list(quotes[:QUOTES_MAX])
     while True:
@@ -182,7 +193,7 @@ def _hand_over(card: Card, elsewhere: dict[ActionKey, int], cards: list[Card]) -
 def _with_notes(detail: str, notes: list[str]) -> str:
     """The notes at the end of the reasoning, before the facts and the quotes."""
     note = " ".join(dict.fromkeys(notes))
-    for heading in ("**Facts used**", "**Guideline**"):
+    for heading in ("**Facts used", "**Guideline**"):
         at = detail.find("\n\n" + heading)
         if at >= 0:
             return f"{detail[:at]}\n\n{note}{detail[at:]}"

@@ -78,6 +78,8 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     # of the finding when the quote depends on the patient (no "twice daily" quote on a once-daily card).
     # The rule page quotes every line of `guideline`.
     quoted: tuple[int, ...] | Callable[[Any], tuple[int, ...]] = ()
+    # A card that names several causes lists its facts in one sentence instead of bullets (RULES.md Card text).
+    facts_in_one_sentence: bool = False
     suggest: Callable[[Any, SuggestContext], list[Suggestion]] = create_suggestions
     # Order hooks: the order kinds it looks at, and whether it needs only the order (runs without the record).
     order_kinds: tuple[Any, ...] = ()
@@ -154,7 +156,7 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         summary, reasoning = self.render(finding, settings)
         used = finding.evidence if evidence is None else evidence
         quotes = [f"{guideline_line(n)} (G:{n})" for n in self.quotes_for(finding)]
-        detail = detail_markdown(reasoning, used, quotes)
+        detail = detail_markdown(reasoning, used, quotes, self.facts_in_one_sentence)
         title = self.title_for(settings)
         return make_card(finding, shorten(human_units(summary)), detail, rule_url, title, self.suggest(finding, ctx))
 

@@ -48,7 +48,7 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> NivlIvu
 def render(f: NivlIvusRequired, s: PathwaySettings) -> tuple[str, str]:
     summary = "Iliac vein compression without IVUS: venography with IVUS before any intervention"
     reasoning = (
-        "Venography with IVUS is the only definitive test and is mandatory before any intervention. IVUS finds "
+        "Do venography with IVUS before any intervention: it is the only definitive test, and IVUS finds "
         f"{f.ivus_more_lesions_pct} % more ≥ 50 % lesions than venography alone. Measure at the lesion and at the "
         "external iliac vein reference." + candidate_note(f.candidate)
     )

@@ -49,8 +49,8 @@ def render(f: NivlOtherCauses, s: PathwaySettings) -> tuple[str, str]:
     summary = f"Other edema cause on record ({first}{more}): exclude before blaming the iliac vein"
     kinds = ", ".join(dict.fromkeys(CAUSE_WORDS.get(c.kind, c.kind or "other cause") for c in f.causes))
     reasoning = (
-        f"Rule out or treat the other causes of edema on record ({kinds}) before the swelling is attributed "
-        "to the iliac vein."
+        f"Exclude or treat the other causes of edema on record ({kinds}) before attributing the swelling to the "
+        "iliac vein."
     )
     return summary, reasoning
 
@@ -60,6 +60,7 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="warning",
     guideline=(14,),
+    facts_in_one_sentence=True,  # "name each cause found ... with its date, in one sentence"
     titled="Other causes of edema must be excluded first",
     fires_when=(
         "DVT excluded and another edema cause recorded: heart failure, advanced renal disease or nephrotic "

@@ -156,3 +156,10 @@ def test_a_card_quotes_statements_not_section_headings():
                 fires_when="always", evaluate=lambda *a: Finding(indicator=Indicator.INFO),
                 render=lambda f, s: ("s", "Do this."))
     assert rule.quotes_for() == (47, 48)  # G:46 "If Extrinsic Mass Compression is Confirmed" is a heading
+
+
+def test_a_card_naming_several_causes_lists_them_in_one_sentence():
+    causes = [Evidence("Condition/hf", "Heart failure", WHEN), Evidence("Observation/alb", "Albumin 2.1 g/dL", WHEN)]
+    detail = detail_markdown("Exclude them first.", causes, [], facts_in_one_sentence=True)
+    assert "**Facts used:** Heart failure (2026-11-06); Albumin 2.1 g/dL (2026-11-06)." in detail
+    assert "\n- " not in detail and "Condition/hf" not in detail

@@ -92,3 +92,12 @@ def test_every_patient_view_rule_quotes_its_own_lines():
         if not callable(rule.quoted):
             assert set(rule.quotes_for()) <= set(rule.guideline) and len(rule.quotes_for()) <= 2, rule.rule_id
     assert rule_by_id("NIVL-WORKUP").quotes_for() == (12,)  # G:15 speaks of pregnancy: not quoted on every card
+
+
+# -- NIVL-OTHER-CAUSES: each cause with its date, in one sentence
+def test_other_causes_are_named_with_their_dates_in_one_sentence():
+    f = excluded(edema_causes=[cond("Condition/hf", kind="heart-failure", display="Heart failure")],
+                 albumin=[meas("Observation/alb", 2.1, "g/dL", days=5)])
+    detail = card(f, "NIVL-OTHER-CAUSES").detail
+    sentence = next(line for line in detail.splitlines() if line.startswith("**Facts used:**"))
+    assert "Heart failure (" in sentence and "2.1 g/dL (" in sentence and "\n- " not in detail
