@@ -285,6 +285,8 @@ RULE = Rule(
     hooks=ORDER_HOOKS,
     indicator="warning / info",
     guideline=(8,),
+    # G:8 says "twice daily": not quoted on a card whose regimen is every 24 h (eGFR below the cut-off).
+    quoted=lambda f: () if f.expected_per_day == ONCE_DAILY else (8,),
     titled="Anticoagulant order is not the guideline's LMWH regimen",
     fires_when=lambda s: (
         "DVT confirmed and an anticoagulant order that is not LMWH twice daily within "

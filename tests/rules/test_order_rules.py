@@ -543,6 +543,7 @@ def test_anticoag_regimen_says_twice_daily_only_at_egfr_30_or_more(egfr, twice_d
         text = " ".join(rule.render(found, S))
         assert ("twice daily" in text) is (twice_daily and order.display == "apixaban"), text
         assert ("every 24 h" in text) is not twice_daily, text
+        assert rule.quotes_for(found) == ((8,) if twice_daily else ()), "G:8 says twice daily"
 
 
 def enoxaparin(dose=80.0, per_day=2.0, unit="mg") -> DraftOrder:
