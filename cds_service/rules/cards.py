@@ -133,19 +133,25 @@ def by_urgency(cards_with_order: Iterable[tuple[Card, int]]) -> list[Card]:
 
 # ---------------------------------------------------------------- one card per action (RULES.md Card text R2)
 
-ActionKey = tuple[str, str, str]  # ("create", system, code) or ("delete", draft order id, "")
+ActionKey = tuple[str, frozenset]  # ("create", the order's codings and body site) or ("delete", {draft order id})
+
+
+def _codings(concept: object) -> frozenset[tuple[str, str]]:
+    codings = concept.get("coding") or [] if isinstance(concept, dict) else []
+    return frozenset((c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and c.get("code"))
 
 
 def _action_keys(action: Action) -> set[ActionKey]:
-    """What an action asks for: a create by any coding of the order, a delete by the draft order's bare id."""
+    """What an action asks for: a create by its order's codes and body site (a left and a right duplex share
+    CPT 93971 but are two orders), a delete by the draft order's bare id."""
     if action.type == "delete":
-        return {("delete", action.resource_id.split("/")[-1], "")}
+        return {("delete", frozenset({action.resource_id.split("/")[-1]}))}
     if action.type != "create" or not isinstance(action.resource, dict):
         return set()  # updates: the corrections to one draft order travel together (order_fixes)
     resource = action.resource
-    concept = resource.get("code") or resource.get("medicationCodeableConcept") or {}
-    codings = concept.get("coding") or [] if isinstance(concept, dict) else []
-    return {("create", c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and c.get("code")}
+    ordered = _codings(resource.get("code") or resource.get("medicationCodeableConcept"))
+    sites = frozenset().union(*(_codings(site) for site in resource.get("bodySite") or []))
+    return {("create", ordered | {("bodySite", f"{system}|{code}") for system, code in sites})} if ordered else set()
 
 
 def _card_keys(card: Card) -> set[ActionKey]:

@@ -163,3 +163,22 @@ def test_a_card_naming_several_causes_lists_them_in_one_sentence():
     detail = detail_markdown("Exclude them first.", causes, [], facts_in_one_sentence=True)
     assert "**Facts used:** Heart failure (2026-11-06); Albumin 2.1 g/dL (2026-11-06)." in detail
     assert "\n- " not in detail and "Condition/hf" not in detail
+
+
+CPT_93971 = {"system": "http://www.ama-assn.org/go/cpt", "code": "93971"}
+
+
+def one_order(rule_id: str, *codes: dict) -> Card:
+    """A warning card suggesting one order coded with all of `codes`."""
+    resource = {"resourceType": "ServiceRequest", "code": {"coding": list(codes)}}
+    return make_card(Finding(rule_id=rule_id, indicator=Indicator.WARNING), "s", "d", url, f"{rule_id} title",
+                     [Suggestion("Order", [Action("create", f"Order {rule_id}", resource)])])
+
+
+def test_a_left_and_a_right_duplex_are_two_orders_though_they_share_a_cpt_code():
+    left, right = one_order("LEFT", DUPLEX, CPT_93971), one_order("RIGHT", {**DUPLEX, "code": "39443-7"}, CPT_93971)
+    one_card_per_action([left, right])
+    assert len(right.suggestions) == 1 and right.detail == "d"
+    again = one_order("AGAIN", CPT_93971, DUPLEX)  # the same left duplex, codings in another order
+    one_card_per_action([left, again])
+    assert again.suggestions == [] and "suggested on the card “LEFT title”" in again.detail
