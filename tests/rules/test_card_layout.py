@@ -5,14 +5,18 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cds_service.fhir.record import PatientRecord
+from cds_service.fhir.valuesets import load_value_sets
 from cds_service.pathway.facts import Evidence
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.pathway.settings import PathwaySettings
+from cds_service.pipeline import clinical_cards
 from cds_service.protocol.card_text import problems
 from cds_service.protocol.cards import Action, Card, Suggestion
 from cds_service.rules.cards import detail_markdown, evidence_markdown, make_card, one_card_per_action
 from cds_service.rules.framework import PATIENT_VIEW, Rule, SuggestContext
 from cds_service.rules.plain_text import fact_words, human_units
+from cds_service.services.base import PATIENT_PREFETCH, CallRunner, HookCall, ServiceDefinition
 
 WHEN = datetime(2026, 11, 6, 9, 30, tzinfo=UTC)
 
@@ -182,3 +186,16 @@ def test_a_left_and_a_right_duplex_are_two_orders_though_they_share_a_cpt_code()
     again = one_order("AGAIN", CPT_93971, DUPLEX)  # the same left duplex, codings in another order
     one_card_per_action([left, again])
     assert again.suggestions == [] and "suggested on the card “LEFT title”" in again.detail
+
+
+def test_the_pipeline_gives_each_order_to_one_card():
+    both = ServiceDefinition(
+        id="both", hook="patient-view", title="t", description="d", usage_requirements="u",
+        prefetch=dict(PATIENT_PREFETCH), required_keys=(),
+        runner=CallRunner(lambda call: [one_order("FIRST", DUPLEX, CPT_93971), one_order("SECOND", CPT_93971, DUPLEX)]),
+    )
+    call = HookCall(service_id="both", hook="patient-view", hook_instance="h", context={"patientId": "p1"},
+                    record=PatientRecord(patient={"resourceType": "Patient", "id": "p1"}, resources={}),
+                    now=WHEN, rule_url=url, value_sets=load_value_sets())
+    first, second = clinical_cards(both, call)
+    assert len(first.suggestions) == 1 and second.suggestions == []
