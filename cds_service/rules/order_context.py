@@ -20,7 +20,7 @@ from decimal import Decimal
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts, DraftOrder, Evidence, OrderKind
-from cds_service.pathway.findings import Finding
+from cds_service.pathway.findings import Finding, UpdateOrder
 from cds_service.pathway.settings import PathwaySettings
 
 # Resource types each group of patient facts is read from (facts.unreadable names the unread ones).
@@ -134,6 +134,15 @@ def as_ordered(written: str, millimetres: float | None) -> str:
     if QUANTITY.match(written):
         return f"{written} (= {_mm(millimetres)})"
     return f"{_mm(millimetres)} (order text '{written}')"
+
+
+def corrected_too(f: Finding, own: str) -> str:
+    """The other cards' size corrections this card's update carries too (RULES "Card text (R2)"), in words:
+    " and the diameter at 18 mm (the diameter card's correction)"; "" when there are none."""
+    others = [o for p in f.proposals if isinstance(p, UpdateOrder) for o in p.together]
+    sizes = [(which, mm) for o in others for which, mm in (("length", o.length_mm), ("diameter", o.diameter_mm))
+             if mm is not None and which != own]
+    return "".join(f" and the {which} at {figure(mm)} mm (the {which} card's correction)" for which, mm in sizes)
 
 
 def order_line(f: OrderFinding) -> str:

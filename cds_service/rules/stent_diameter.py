@@ -15,6 +15,7 @@ from cds_service.rules.order_context import (
     OrderContext,
     OrderFinding,
     as_ordered,
+    corrected_too,
     dec,
     figure,
     is_stent,
@@ -80,7 +81,7 @@ def render(f: StentDiameter, s: PathwaySettings) -> tuple[str, str]:
         f"Choose a stent diameter of {low}-{high} mm: the IVUS external iliac vein reference diameter is {reference} "
         f"mm, oversized by {figure(s.oversize_min_mm)}-{figure(s.oversize_max_mm)} mm.\n\n{order_line(f)} Diameter "
         f"as ordered: {diameter}, {f.oversize_mm:+.10g} mm against the reference. Suggested: "
-        f"{figure(f.suggested_mm)} mm, the nearest diameter in range."
+        f"{figure(f.suggested_mm)} mm, the nearest diameter in range{corrected_too(f, 'diameter')}."
     )
     return summary, reasoning
 

@@ -132,7 +132,7 @@ def render(f: ThrombolysisNotIndicated, s: PathwaySettings) -> tuple[str, str]:
     else:
         action = f"Remove this order unless another indication applies: {_why_not(f, s)}."
     reasoning = (
-        f"{action}\n\n{order_line(f)}{_dose_text(f)}\n\n"
+        f"{action}\n\n{order_line(f)}{_dose_text(f, s)}\n\n"
         "The guideline reserves thrombolysis for limb-threatening ischemia with severe hypotension; its "
         f"hemorrhage risk is about {risk} %. No other thrombolysis indication (stroke, myocardial infarction, "
         "PE with shock, acute arterial limb ischemia) is recorded."
@@ -152,12 +152,18 @@ def _why_not(f: ThrombolysisNotIndicated, s: PathwaySettings) -> str:
     return "; ".join(found)
 
 
-def _dose_text(f: ThrombolysisNotIndicated) -> str:
+def _dose_text(f: ThrombolysisNotIndicated, s: PathwaySettings) -> str:
+    """The dose as read, and why a small dose is not catheter clearance (DATA-CONTRACT Orders, R2)."""
     if f.dose_mg is None:
         return " Dose or number of doses not readable: not a catheter-clearance order."
     if f.doses is None:
         return f" {figure(f.dose_mg)} mg a dose, repeated with no set number of doses: not a catheter-clearance order."
-    return f" {figure(f.dose_mg)} mg a dose, {f.doses} dose{'s' if f.doses > 1 else ''}."
+    given = f" {figure(f.dose_mg)} mg a dose, {f.doses} dose{'s' if f.doses > 1 else ''}"
+    if dec(f.dose_mg) > dec(s.catheter_clearance_max_mg):
+        return given + "."
+    if f.doses > s.catheter_clearance_max_doses:
+        return f"{given}: more than {s.catheter_clearance_max_doses} doses is not a catheter-clearance order."
+    return f"{given}, not instilled into a catheter: not a catheter-clearance order."
 
 
 def _summary(f: ThrombolysisNotIndicated, s: PathwaySettings) -> str:

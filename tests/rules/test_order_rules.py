@@ -482,6 +482,18 @@ def test_thrombolysis_without_limb_threat_stays_critical_with_delete():
     assert reasoning.startswith("Remove this order") and "not fully met" not in summary
 
 
+@pytest.mark.parametrize(
+    "dose_mg, doses, says",
+    [(2.0, 3, "more than 2 doses is not a catheter-clearance order"),
+     (2.0, None, "repeated with no set number of doses"),
+     (2.0, 1, "not instilled into a catheter"),
+     (2.5, 1, "2.5 mg a dose, 1 dose.")],
+)
+def test_thrombolysis_card_says_why_a_small_dose_is_not_catheter_clearance(dose_mg, doses, says):
+    found = only([thrombolytic(dose_mg, doses, drug_name="tenecteplase")], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED")
+    assert says in RULE_BY_ID["THROMBOLYSIS-NOT-INDICATED"].render(found, S)[1]
+
+
 @pytest.mark.parametrize("against", ["bleeding", "hemorrhagic_shock"])
 def test_phlegmasia_with_bleeding_or_hemorrhagic_shock_stays_critical(against):
     """Phlegmasia without hypotension, but a recorded reason against thrombolysis: critical and delete."""

@@ -298,6 +298,8 @@ def test_length_and_diameter_updates_each_carry_both_corrections():
     assert [p["valueQuantity"]["value"] for p in updated["parameter"]] == [16, 60]
     for card in (length, diameter):
         assert card.suggestions[0].label == "Change the stent length to 60 mm and diameter to 16 mm"
+    assert "and the diameter at 16 mm (the diameter card's correction)" in length.detail
+    assert "and the length at 60 mm (the length card's correction)" in diameter.detail
     DeviceRequest.model_validate(updated)
 
 
