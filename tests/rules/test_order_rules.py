@@ -14,6 +14,7 @@ from cds_service.pathway.assessment import assess
 from cds_service.pathway.facts import (
     DraftOrder,
     DrugClass,
+    DuplexExtent,
     EdemaCauseKind,
     Evidence,
     ImagingKind,
@@ -303,6 +304,18 @@ def test_no_symptom_is_not_claimed_when_conditions_are_unreadable():
 
 
 # -- STENT-DVT-NOT-EXCLUDED -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "extent, says",
+    [(DuplexExtent.LIMITED, "covered part of the leg"), (DuplexExtent.UNKNOWN, "does not say whether it covered")],
+)
+def test_stent_dvt_not_excluded_after_a_limited_or_unknown_extent_duplex(extent, says):
+    """R2 items 1 and 8: a limited or unknown-extent negative duplex never excludes DVT, and the card says which."""
+    f = left_swelling(duplex_results=[duplex(extent=extent)])
+    found = only([stent_order(60.0)], f, "STENT-DVT-NOT-EXCLUDED")
+    assert (found.limited_study, found.extent_unknown) == (extent is DuplexExtent.LIMITED, extent is DuplexExtent.UNKNOWN)
+    assert says in RULE_BY_ID["STENT-DVT-NOT-EXCLUDED"].render(found, S)[1]
+
+
 def test_stent_dvt_not_excluded_when_unassessed():
     found = only([stent_order(60.0)], left_swelling(), "STENT-DVT-NOT-EXCLUDED")
     assert found.indicator is Indicator.WARNING and found.dvt_axis == "unassessed"
