@@ -57,7 +57,7 @@ def render(f: StentLengthUnknown, s: PathwaySettings) -> tuple[str, str]:
     if f.length_as_ordered:
         found = (
             f"the length is given as '{f.length_as_ordered}', which the service cannot read as a length "
-            f"(a number with a decimal point, in UCUM {READABLE_UNITS})"
+            f"(a number with a decimal point, in {READABLE_UNITS})"
         )
     else:
         found = "the order states no stent length"
