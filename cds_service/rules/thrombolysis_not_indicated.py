@@ -118,6 +118,9 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> ThrombolysisNotIndicated |
 
 
 def could_concern(order: DraftOrder, ctx: OrderContext) -> bool:
+    """Catheter clearance is told from the order alone: no missing record could make it thrombolysis."""
+    if is_catheter_clearance(order, ctx.s):
+        return False
     return ctx.a.in_scope or ctx.a.dvt_confirmed or ctx.scope_unknown
 
 

@@ -833,6 +833,13 @@ def not_run(orders, f, settings: PathwaySettings = S) -> list[str]:
     return [rule.rule_id for rule in checks_not_run(list(orders), f, a, settings, evaluate_orders(list(orders), f, a, settings))]
 
 
+@pytest.mark.parametrize("doses, listed", [(2, False), (3, True)])
+def test_catheter_clearance_is_no_thrombolysis_check_left_undone(doses, listed):
+    """With the record unread, a clearance order (told from the order alone) is no check the missing data stopped."""
+    f = unreadable(*EVERY_TYPE)
+    assert ("THROMBOLYSIS-NOT-INDICATED" in not_run([thrombolytic(2.0, doses)], f)) is listed
+
+
 def test_checks_not_run_names_the_checks_whose_data_was_unread():
     assert not_run([stent_order(60.0)], clean()) == []
     missed = not_run([stent_order(60.0)], clean(unreadable=frozenset({"Observation"})))
