@@ -12,6 +12,7 @@ from cds_service.pathway.facts import ClinicalFacts, Severity, Side
 from cds_service.pathway.findings import Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules import nivl_ct_not_diagnostic, nivl_ivus_required
+from cds_service.rules.common import date_of
 from cds_service.rules.framework import PATIENT_VIEW, Rule
 
 
@@ -19,7 +20,9 @@ from cds_service.rules.framework import PATIENT_VIEW, Rule
 class NivlWorkup(Finding):
     left_sided: bool
     mass_on_record: bool
-    characterize_mass: bool  # a mass still to be characterized is a next step
+    characterize_mass: bool  # a mass not yet imaged as the mass study: characterizing it is a next step
+    mass_imaged_date: str  # a mass imaged but its nature not recorded: recording it is a next step
+    pregnant: bool  # the mass study in pregnancy is MRI without gadolinium
     ivus_step: bool  # no IVUS yet, and no other card asks for it
     ivus_elsewhere: str  # no IVUS yet and another card asks for it: that card, in words ("" otherwise)
     # IVUS done but no diameter stenosis could be read: the lesion stays unknown until it is.
@@ -36,7 +39,9 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> NivlWor
         evidence=evidence_of(a.dvt_evidence, [sw.evidence for sw in facts.swellings], [m.evidence for m in facts.masses]),
         left_sided=a.swelling_side == Side.LEFT,
         mass_on_record=bool(facts.masses),
-        characterize_mass=a.mass_uncharacterized is not None or a.mass_imaged_nature_unknown is not None,
+        characterize_mass=a.mass_uncharacterized is not None,
+        mass_imaged_date=date_of(a.mass_imaged_nature_unknown.imaging.when) if a.mass_imaged_nature_unknown else "",
+        pregnant=a.pregnant,
         ivus_step=a.ivus_done is None and not _ivus_card(a),
         ivus_elsewhere=_ivus_card(a) if a.ivus_done is None else "",
         ivus_report_step=a.ivus_done is not None and (a.ivus_stenosis is None or a.ivus_stenosis.value is None),
@@ -55,7 +60,10 @@ def _ivus_card(a: Assessment) -> str:
 def _steps(f: NivlWorkup) -> list[str]:
     steps = ["exclude other causes of edema (heart, kidney, liver, hypoproteinemia, medications, lymphedema)"]
     if f.characterize_mass:
-        steps.append("characterize the mass with contrast CT or MRI")
+        study = "MRI without gadolinium" if f.pregnant else "contrast CT or MRI"
+        steps.append(f"characterize the mass with {study}")
+    elif f.mass_imaged_date:
+        steps.append(f"record the nature of the mass (imaged {f.mass_imaged_date}): it decides NIVL vs extrinsic compression")
     if f.ivus_step:
         steps.append("venography with IVUS before any intervention")
     elif f.ivus_elsewhere:

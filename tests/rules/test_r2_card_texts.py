@@ -8,7 +8,19 @@ from cds_service.pathway.facts import Side
 from cds_service.rules.framework import SuggestContext
 from cds_service.rules.registry import rule_by_id, rules_for
 from cds_service.services.patient_view import evaluate
-from tests.helpers.facts import S, cond, duplex, dvt_dx, excluded, left_swelling, meas, nivl_confirmed, swelling
+from tests.helpers.facts import (
+    S,
+    cond,
+    duplex,
+    dvt_dx,
+    excluded,
+    left_swelling,
+    mass,
+    meas,
+    nivl_confirmed,
+    pelvic,
+    swelling,
+)
 
 LABS = {"albumin": [meas("Observation/alb", 4.0, "g/dL", days=6)],
         "egfr": [meas("Observation/egfr", 90, "mL/min/{1.73_m2}", days=1)]}
@@ -101,3 +113,19 @@ def test_other_causes_are_named_with_their_dates_in_one_sentence():
     detail = card(f, "NIVL-OTHER-CAUSES").detail
     sentence = next(line for line in detail.splitlines() if line.startswith("**Facts used:**"))
     assert "Heart failure (" in sentence and "2.1 g/dL (" in sentence and "\n- " not in detail
+
+
+# -- NIVL-WORKUP: the mass step as the patient needs it (pregnancy wording only in pregnancy)
+@pytest.mark.parametrize(("pregnant", "study"), [(False, "characterize the mass with contrast CT or MRI"),
+                                                 (True, "characterize the mass with MRI without gadolinium")])
+def test_workup_mass_step_follows_pregnancy(pregnant, study):
+    extra = {"pregnancy": [cond("Condition/preg")]} if pregnant else {}
+    mr = [pelvic(days=1, method="mr-venography")]  # DVT excluded; MR venography is not the mass study
+    detail = card(excluded(masses=[mass()], pelvic_venography=mr, **extra), "NIVL-WORKUP").detail
+    assert study in detail
+    assert ("gadolinium" in detail) is pregnant
+
+
+def test_workup_asks_to_record_the_nature_of_an_imaged_mass():
+    detail = card(excluded(masses=[mass()], pelvic_venography=[pelvic(days=1)]), "NIVL-WORKUP").detail
+    assert "record the nature of the mass (imaged" in detail and "characterize the mass" not in detail
