@@ -1,5 +1,6 @@
 """One hook call, start to end, without Flask: parse → prefetch → extract facts → assess the axes →
-evaluate the hook's rules → render cards → govern (the site's modes and lockouts) → respond → log the cards.
+evaluate the hook's rules → render cards → one card per action → govern (the site's modes and lockouts) →
+respond → log the cards.
 
 `app` and `cli evaluate` both run this, so the offline tool answers exactly as the service.
 """
@@ -23,6 +24,7 @@ from cds_service.pathway.settings import PathwaySettings
 from cds_service.protocol.cards import Card, response_json
 from cds_service.protocol.feedback import parse_feedback
 from cds_service.protocol.request import HookRequest, parse_request
+from cds_service.rules.cards import one_card_per_action
 from cds_service.services.base import HookCall, ServiceDefinition
 from cds_service.site_config import SiteConfig
 from cds_service.store.repository import Store, hash_patient
@@ -31,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def clinical_cards(service: ServiceDefinition, call: HookCall) -> list[Card]:
-    """The clinical steps: what the call asks about, its facts, the three axes, the hook's rules, the cards."""
+    """The clinical steps: what the call asks about, its facts, the three axes, the hook's rules, the cards,
+    each order asked for by one card."""
     runner = service.runner
     selected = runner.select(call)
     if selected is None:  # nothing for this hook to look at (order hooks: no order it checks)
@@ -39,7 +42,7 @@ def clinical_cards(service: ServiceDefinition, call: HookCall) -> list[Card]:
     facts = extract(selected)
     assessment = assess_axes(facts, selected.pathway)
     fired = runner.evaluate(selected, facts, assessment)
-    return runner.render(selected, fired)
+    return one_card_per_action(runner.render(selected, fired))
 
 
 def extract(call: HookCall) -> ClinicalFacts:
@@ -100,7 +103,7 @@ class HookPipeline:
         request = self.parse(service, body)
         record = self.prefetch(service, request)
         call = self.hook_call(service, request, record, base_url)
-        cards = clinical_cards(service, call)  # select → extract facts → assess axes → evaluate rules → render
+        cards = clinical_cards(service, call)  # select → facts → axes → rules → cards → one card per action
         patient_hash = hash_patient(request.patient_id, self.settings.patient_hash_salt)
         decisions = self.govern(service, patient_hash, cards, call.now)
         response = self.respond(returned(decisions))

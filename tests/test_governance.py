@@ -51,7 +51,7 @@ def dosed(rule_id, dose_mg, *evidence):
 
 def followup(days_since_stent):
     return PostStentFollowup(rule_id="POST-STENT-FOLLOWUP", indicator=Indicator.INFO, evidence=(WEIGHT,),
-                             stent_date="2026-09-01", due_day=30, last_imaging_date="",
+                             stent_date="2026-09-01", due_day=30, missed_days=(30,), last_imaging_date="",
                              days_since_stent=days_since_stent)
 
 
@@ -116,23 +116,33 @@ def test_locks_never_apply_to_order_hooks_critical_cards_by_default_or_silent_ru
 
 @pytest.mark.slow
 def test_every_patient_view_fixture_keeps_its_fingerprints_from_one_day_to_the_next(tmp_path):
-    """A fingerprint that moved with the clock would make every lockout end the next day."""
+    """A fingerprint that moved with the clock would make every lockout end the next day. It may move only
+    when the card itself says something new the next day (a surveillance study that came due overnight is
+    new evidence: the card names it, and shows again), and then it must move."""
     fixtures = [f for f in all_fixtures() if f.hook == "patient-view" and f.expected]
     service = Service(f"sqlite:///{tmp_path}/days.db", None, None)
-    moved = []
+    moved, stuck, new_news = [], [], 0
     for fixture in fixtures:
         body, now = fixture_request(fixture.id)
-        prints = []
+        said: list[dict[str, tuple[str, str]]] = []
         for day in (0, 1):
             service.clock["now"] = now + timedelta(days=day)
             before = {row.card_uuid for row in service.log()}
-            service.call(body)
-            prints.append({(r.rule_id, r.evidence_fingerprint) for r in service.log() if r.card_uuid not in before})
-        rules_both_days = {rule for rule, _ in prints[0]} & {rule for rule, _ in prints[1]}
-        moved += [(fixture.id, rule) for rule in rules_both_days
-                  if {fp for r, fp in prints[0] if r == rule} != {fp for r, fp in prints[1] if r == rule}]
+            summaries = {card["uuid"]: card["summary"] for card in service.call(body)}
+            said.append({r.rule_id: (r.evidence_fingerprint, summaries.get(r.card_uuid, ""))
+                         for r in service.log() if r.card_uuid not in before})
+        for rule in said[0].keys() & said[1].keys():
+            (print0, summary0), (print1, summary1) = said[0][rule], said[1][rule]
+            if summary0 == summary1 and print0 != print1:
+                moved.append((fixture.id, rule))
+            if summary0 != summary1:
+                new_news += 1
+                if print0 == print1:
+                    stuck.append((fixture.id, rule))
     assert len(fixtures) > 50
     assert moved == []
+    assert stuck == []
+    assert new_news >= 1  # stent-3-years-last-imaging-2-years-ago: month 36 comes due overnight
 
 
 def test_a_card_that_a_returned_card_relies_on_is_never_locked_out():

@@ -128,7 +128,8 @@ def test_check_config_prints_the_effective_settings(tmp_path, capsys):
     effective = json.loads(capsys.readouterr().out)
     assert effective["pathway"]["min_stent_length_mm"] == 70
     assert effective["rules"]["NIVL-WORKUP"] == {"mode": "silent"}
-    assert effective["rules"]["DVT-DUPLEX"] == {"mode": "active", "lockout_days": {"warning": 0}}
+    # DVT-DUPLEX is a warning, or info for a study of unknown extent (R2): a lockout for each
+    assert effective["rules"]["DVT-DUPLEX"] == {"mode": "active", "lockout_days": {"info": 0, "warning": 0}}
 
 
 def test_check_config_exits_1_with_one_line(tmp_path, capsys):

@@ -20,6 +20,7 @@ from cds_service.fhir.extract_context import ExtractionContext
 from cds_service.fhir.fhir_json import (
     body_site_codings,
     codings,
+    combine_sides,
     has_whole_word,
     label,
     note_texts,
@@ -116,6 +117,9 @@ class ConditionReading:
 
     def fact(self, matched: dict | None = None, kind: str = "") -> ConditionFact:
         return ConditionFact(self.evidence(matched), self.active, self.verification, self.side, kind)
+
+    def code_and_site_texts(self) -> list[str]:
+        return texts(self.resource.get("code")) + [t for site in objects(self.resource.get("bodySite")) for t in texts(site)]
 
     def words(self) -> list[str]:
         """Where a context word may appear: the code's and the body sites' texts and displays, the notes."""
@@ -321,7 +325,8 @@ def add_contextual_condition_facts(
         matched = reading.match(context, "iliac-stent-status")
         if matched and reading.confirmed and is_iliac_context(context, reading.site_codings, reading.words(),
                                                               swelling_on_record):
-            facts.stents.append(StentRecord(reading.evidence(matched), placed=reading.when))
+            side = reading.side if reading.side != Side.UNKNOWN else side_in_words(reading.code_and_site_texts())
+            facts.stents.append(StentRecord(reading.evidence(matched), placed=reading.when, side=side))
     if shock_active:
         for pe in facts.pe_diagnoses:
             if pe.active:
@@ -334,6 +339,12 @@ def has_active_leg_dvt(facts: ClinicalFacts) -> bool:
     diagnosed = any(d.active and not d.chronic and d.verification is Verification.CONFIRMED for d in facts.dvt_diagnoses)
     imaged = any(s.result is ThrombusResult.PRESENT for s in facts.duplex_results + facts.pelvic_venography)
     return diagnosed or imaged
+
+
+def side_in_words(words: list[str]) -> Side:
+    """A stent's side from the whole words "left" / "right" in its text; both read as both legs (DATA-CONTRACT "Side", R2)."""
+    found = {side for word, side in (("left", Side.LEFT), ("right", Side.RIGHT)) if has_whole_word(words, (word,))}
+    return combine_sides(found)
 
 
 def is_iliac_context(context: ExtractionContext, site_codings: list[dict], words: list[str],

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from cds_service.fhir.dates import first_date, period_start
-from cds_service.fhir.extract_conditions import is_iliac_context
+from cds_service.fhir.extract_conditions import is_iliac_context, side_in_words
 from cds_service.fhir.extract_context import ExtractionContext, evidence
 from cds_service.fhir.extract_observations import (
     duplex_extent_of_study,
@@ -33,6 +33,7 @@ from cds_service.pathway.facts import (
     ImagingDone,
     ImagingKind,
     ResultStatus,
+    Side,
     StentRecord,
     VenousStudy,
 )
@@ -45,6 +46,7 @@ IMAGING_SETS = (
     ("imaging-leg-ct-mr-venography", ImagingKind.LEG_CT_MR_VENOGRAPHY),
     ("imaging-contrast-ct-mri-abdomen-pelvis", ImagingKind.CONTRAST_CT_MRI_ABDOMEN_PELVIS),
     ("imaging-ivus", ImagingKind.IVUS),
+    ("imaging-mass-study-in-pregnancy", ImagingKind.MASS_STUDY_IN_PREGNANCY),
 )
 PELVIC_VENOGRAPHY_METHODS = {
     ImagingKind.CT_VENOGRAPHY_PELVIS: "ct-venography",
@@ -138,7 +140,17 @@ def read_procedures(context: ExtractionContext, facts: ClinicalFacts) -> None:
         for kind in kinds:
             facts.imaging.append(ImagingDone(evidence(resource, resource.get("code"), when), kind, side))
         if stent and is_iliac_context(context, site, _procedure_words(resource), swelling_on_record):
-            facts.stents.append(StentRecord(evidence(resource, resource.get("code"), when, stent), placed=when))
+            stent_side = side_of(site, context.value_sets)
+            if stent_side == Side.UNKNOWN:
+                stent_side = side_in_words(_stent_side_words(resource))
+            facts.stents.append(
+                StentRecord(evidence(resource, resource.get("code"), when, stent), placed=when, side=stent_side)
+            )
+
+
+def _stent_side_words(resource: dict) -> list[str]:
+    """Where a stent's side may be written: the code's and the body sites' texts (not free notes)."""
+    return texts(resource.get("code")) + [t for site in objects(resource.get("bodySite")) for t in texts(site)]
 
 
 def _procedure_words(resource: dict) -> list[str]:

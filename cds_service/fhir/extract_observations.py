@@ -42,6 +42,12 @@ LAB_ROWS = (
     ("platelets", "platelets", "10*3/uL"),
     ("systolic-bp", "systolic_bp", "mm[Hg]"),
 )
+# The name a card gives each lab (RULES.md "Card text (R2)": plain clinical words), not the code's long
+# display ("Platelets [#/volume] in Blood by Automated count").
+LAB_NAMES = {
+    "body-weight": "Body weight", "egfr": "eGFR", "albumin": "Albumin", "total-protein": "Total protein",
+    "platelets": "Platelets", "systolic-bp": "Systolic blood pressure",
+}
 WAVEFORM_SETS = (
     ("waveform-non-phasic", Waveform.NON_PHASIC),
     ("waveform-absent", Waveform.ABSENT),
@@ -137,15 +143,15 @@ class ObservationReading:
         return Measurement(self.evidence(f"{name} {_as_recorded(quantity)}".strip()), value, unit, self.status)
 
     def _labs(self, facts: ClinicalFacts) -> None:
-        name = label(self.resource.get("code"))
         for value_set_id, attribute, unit in LAB_ROWS:
             if self.matches(value_set_id):
-                getattr(facts, attribute).append(self.measurement(self.resource.get("valueQuantity"), unit, name))
+                getattr(facts, attribute).append(
+                    self.measurement(self.resource.get("valueQuantity"), unit, LAB_NAMES[value_set_id]))
         if self.matches("bp-panel"):
             for component in objects(self.resource.get("component")):
                 if self.matches("systolic-bp", codings(component.get("code"))):
                     facts.systolic_bp.append(self.measurement(
-                        component.get("valueQuantity"), "mm[Hg]", label(component.get("code")) or name))
+                        component.get("valueQuantity"), "mm[Hg]", LAB_NAMES["systolic-bp"]))
 
     # -- venous studies
 

@@ -9,9 +9,10 @@ The input is untrusted JSON, read as far as it goes and never validated against
 the FHIR models: an order that is not perfect FHIR is still an order the
 clinician is about to sign, and skipping it would silence its safety checks.
 A value that cannot be read stays `None` (unknown), never a guess: a stent whose
-length is in an unknown unit has `length_mm = None`; a thrombolytic whose total
-dose cannot be read has `thrombolytic_total_mg = None` and is therefore never a
-catheter-clearance dose (the order rules decide that with `PathwaySettings`).
+length is in an unknown unit has `length_mm = None`; a thrombolytic whose dose
+or number of doses cannot be read has `thrombolytic_dose_mg` / `thrombolytic_doses`
+None and is therefore never a catheter-clearance order (the order rules decide
+that with `PathwaySettings`).
 """
 from __future__ import annotations
 
@@ -66,6 +67,16 @@ STENT_WORDS = ("stent", "stents", "stenting")
 THROMBOLYSIS_REASON_WORDS = (
     "acute ischemic stroke", "acute ischaemic stroke", "acute stroke", "STEMI", "acute myocardial infarction",
     "acute limb ischemia", "acute limb ischaemia", "acute arterial occlusion", "arterial embolism",
+)
+
+# DATA-CONTRACT Orders, catheter clearance (R2): a thrombolytic "instilled into a catheter or device (route or
+# method intracatheter / instillation, or a reason of catheter occlusion)". The contract names no codes: the
+# words are read in the route's and method's text and displays, and in the reason's (docs/decisions.md,
+# "Revision 2: orders").
+CATHETER_ROUTE_WORDS = ("intracatheter", "intra-catheter", "instillation", "instill", "instilled")
+CATHETER_OCCLUSION = re.compile(
+    r"\bcatheters?\b.*\b(?:occlu\w*|obstruct\w*|blocked|blockage)|\b(?:occlu\w*|obstruct\w*|blocked)\b.*\bcatheters?\b",
+    re.IGNORECASE,
 )
 
 DRUG_ORDER_KINDS = {
@@ -449,7 +460,9 @@ def _read_medication_request(resource: dict, lookup: _Lookup) -> list[DraftOrder
             continue
         order = replace(_base_order(resource, kind, lookup), display=_drug_display(medication), medication=medication)
         if kind is OrderKind.THROMBOLYSIS:
-            order = replace(order, thrombolytic_total_mg=thrombolytic_total_mg(resource))
+            dose_mg, doses = thrombolytic_dosing(resource)
+            order = replace(order, thrombolytic_dose_mg=dose_mg, thrombolytic_doses=doses,
+                            into_catheter=instilled_into_catheter(resource, lookup))
         orders.append(order)
     return orders
 
@@ -473,23 +486,23 @@ def _drug_display(medication: Medication) -> str:
     return medication.evidence.display if medication.evidence.display != "medication" else medication.ingredient
 
 
-def thrombolytic_total_mg(resource: dict) -> float | None:
-    """Total dose of a drug order in mg, summed over its dosage instructions; None when any part of
-    it cannot be read (no number, a unit that is not a mass, a rate, or a repeating schedule with no
-    count). Unknown is never a catheter-clearance dose."""
+def thrombolytic_dosing(resource: dict) -> tuple[float | None, int | None]:
+    """(the largest single dose in mg, the number of doses) of a drug order, over its dosage instructions.
+    Either is None when any part of it cannot be read (no number, a unit that is not a mass, a rate, or
+    a repeating schedule with no count): unknown is never a catheter-clearance order."""
     dosages = objects(resource.get("dosageInstruction"))
     if not dosages:
-        return None
-    total = 0.0
-    for dosage in dosages:
-        part = _dosage_total_mg(dosage)
-        if part is None:
-            return None
-        total += part
-    return total
+        return None, None
+    parts = [(_dose_mg(dosage), _administrations(dosage)) for dosage in dosages]
+    doses = [mg for mg, _ in parts]
+    counts = [count for _, count in parts]
+    largest = None if any(mg is None for mg in doses) else max(mg for mg in doses if mg is not None)
+    total = None if any(count is None for count in counts) else sum(count for count in counts if count is not None)
+    return largest, total
 
 
-def _dosage_total_mg(dosage: dict) -> float | None:
+def _dose_mg(dosage: dict) -> float | None:
+    """One administration's dose in mg; None for a rate, a range or a unit that is not a mass."""
     dose_and_rate = objects(dosage.get("doseAndRate"))
     if len(dose_and_rate) != 1 or any(key.startswith("rate") for key in dose_and_rate[0]):
         return None
@@ -498,21 +511,32 @@ def _dosage_total_mg(dosage: dict) -> float | None:
     factor = MASS_TO_MG.get(string(quantity.get("code")) or string(quantity.get("unit")))
     if factor is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
-    administrations = _administrations(as_dict(dosage.get("timing")))
-    return None if administrations is None else float(value) * factor * administrations
+    return float(value) * factor
 
 
-def _administrations(timing: dict) -> int | None:
-    """How many times the dose is given: `repeat.countMax` / `count`, else once when nothing repeats."""
+def instilled_into_catheter(resource: dict, lookup: _Lookup) -> bool:
+    """Route or method intracatheter / instillation (any dosage), or a catheter-occlusion reason."""
+    dosages = objects(resource.get("dosageInstruction"))
+    ways = [t for d in dosages for key in ("route", "method") for t in _words(as_dict(d.get(key)))]
+    if has_whole_word(ways, CATHETER_ROUTE_WORDS):
+        return True
+    reasons = [t for r in _reason_concepts(resource, lookup) for t in _words(r)] + _reason_reference_displays(resource)
+    return any(CATHETER_OCCLUSION.search(reason) for reason in reasons)
+
+
+def _administrations(dosage: dict) -> int | None:
+    """How many times the dose is given: `repeat.countMax` / `count`, else once when nothing repeats.
+    A schedule or an "as needed" with no count is open-ended: None."""
+    timing = as_dict(dosage.get("timing"))
     repeat = as_dict(timing.get("repeat"))
     for key in ("countMax", "count"):
         count = repeat.get(key)
         if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
             return count
-    repeats = any(key in repeat for key in ("frequency", "period", "periodUnit", "duration")) or bool(
-        timing.get("code")
-    ) and not _is_once(timing.get("code"))
-    return None if repeats else 1
+    as_needed = dosage.get("asNeededBoolean") is True or bool(as_dict(dosage.get("asNeededCodeableConcept")))
+    scheduled = any(key in repeat for key in ("frequency", "period", "periodUnit", "duration"))
+    coded = bool(timing.get("code")) and not _is_once(timing.get("code"))
+    return None if as_needed or scheduled or coded else 1
 
 
 def _is_once(code: Any) -> bool:

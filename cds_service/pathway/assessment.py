@@ -246,8 +246,18 @@ def _nature_recorded(mass: MassFact, facts: ClinicalFacts) -> bool:
     return mass.nature is not None or bool(_current(facts.mass_natures, facts.now))
 
 
+def _pregnancy(facts: ClinicalFacts) -> ConditionFact | None:
+    return newest([c for c in facts.pregnancy if counts(c)])
+
+
 def _mass_imaging(facts: ClinicalFacts) -> list[Evidence]:
-    done = [i.evidence for i in facts.imaging if i.kind in MASS_IMAGING_KINDS]
+    """Contrast CT / MRI and CT venography; in pregnancy also MRI pelvis without contrast (CPT 72195, R2).
+
+    RULES MASS-CHARACTERIZE, STENT-MASS-NOT-CHARACTERIZED and NIVL-STENT-CANDIDATE ("mass imaged") all read
+    the outcome (`Assessment.mass_uncharacterized`, `mass_imaged_nature_unknown`), so they agree.
+    """
+    kinds = MASS_IMAGING_KINDS + ((ImagingKind.MASS_STUDY_IN_PREGNANCY,) if _pregnancy(facts) else ())
+    done = [i.evidence for i in facts.imaging if i.kind in kinds]
     done += [st.evidence for st in facts.pelvic_venography if st.method == "ct-venography"]
     return done
 
@@ -342,7 +352,7 @@ def _contraindications(facts: ClinicalFacts, settings: PathwaySettings, platelet
     found = [KindedEvidence(c.evidence.ref, c.evidence.display, c.evidence.when, kind=c.kind or "bleeding") for c in bleeding]
     if platelets is not None and platelets.value is not None and platelets.value < settings.platelets_contraindication_10_3_ul:
         e = platelets.evidence
-        found.append(KindedEvidence(e.ref, f"Platelets {platelets.value:g} {platelets.unit}", e.when, kind="thrombocytopenia"))
+        found.append(KindedEvidence(e.ref, f"Platelets {platelets.value:g} ×10³/µL", e.when, kind="thrombocytopenia"))
     return tuple(found)
 
 
@@ -605,7 +615,7 @@ def _safety_fields(facts: ClinicalFacts, settings: PathwaySettings) -> dict[str,
     """Anticoagulation: contraindications, HIT, pregnancy, weight and renal function, current drugs; what is unknown."""
     platelets = _platelets(facts, settings)
     hit, hit_status = _hit(facts)
-    pregnancy = newest([c for c in facts.pregnancy if counts(c)])
+    pregnancy = _pregnancy(facts)
     weight = _newest_in_window(
         [m for m in facts.weight if _plausible_weight(m)], facts.now, timedelta(days=settings.weight_window_days)
     )

@@ -3,6 +3,8 @@
 Reading rules from DATA-CONTRACT "General reading rules":
 - a positive study (preliminary too) or a confirmed acute DVT diagnosis counts for 90 days;
 - only a *final* negative excludes; a preliminary negative is ignored;
+- only a negative *whole-leg* duplex can exclude (R2): a limited or unknown-extent one never does, not
+  even with a negative pelvic venography after it (the calf veins were never imaged, G:4);
 - within one kind of study (leg duplex, pelvic venography) the newest readable result wins;
   the two kinds image different segments, so one never overrides the other;
 - a negative study is void after 90 days, or once new / worsening swelling is recorded after it;
@@ -43,6 +45,11 @@ PERSISTING_SWELLING = "persisting-swelling"
 ABNORMAL_CFV_WAVEFORM = "non-phasic-cfv-waveform"
 PELVIC_MASS = "pelvic-mass"
 
+# Where a confirming DVT fact places the thrombus (RULES POST-STENT-THROMBOSIS, DVT-DISTAL-SURVEILLANCE).
+SITE_DISTAL = "distal"  # an isolated calf DVT diagnosis
+SITE_PROXIMAL = "proximal"  # a positive pelvic venography: iliac / iliocaval
+SITE_UNSPECIFIED = "unspecified"  # any other DVT diagnosis, or a positive leg duplex (it names no segment)
+
 ABNORMAL_WAVEFORMS = (Waveform.NON_PHASIC, Waveform.ABSENT)
 # A chronic thrombus is no acute DVT (docs/decisions.md): it reads as negative for the DVT axis.
 NO_ACUTE_THROMBUS = (ThrombusResult.ABSENT, ThrombusResult.CHRONIC)
@@ -59,14 +66,27 @@ class PelvicTrigger:
 
 
 @dataclass(frozen=True)
+class DvtEvent:
+    """One fact that confirms the DVT: where, which leg and when (its evidence's date)."""
+
+    evidence: Evidence
+    side: Side
+    site: str  # SITE_DISTAL | SITE_PROXIMAL | SITE_UNSPECIFIED
+
+
+@dataclass(frozen=True)
 class DvtAxis:
     value: str
     deciding: tuple[Evidence, ...] = ()  # the diagnosis / studies that decided the value
     preliminary: bool = False  # confirmed by preliminary results only
     proximal_or_unspecified: bool = False  # confirmed DVT that is not only an isolated calf DVT
+    events: tuple[DvtEvent, ...] = ()  # confirmed: each deciding diagnosis / positive study, with site and side
     negative_duplex: VenousStudy | None = None  # the negative duplex the value rests on
     triggers: tuple[PelvicTrigger, ...] = ()
-    limited_study: VenousStudy | None = None  # negative duplex of limited / unknown extent, no trigger
+    # The newest negative duplex when it is of limited / unknown extent: the calf veins are not shown imaged,
+    # so it never excludes DVT (R2), whatever pelvic venography followed; set for unassessed and
+    # pelvic-imaging-needed alike.
+    limited_study: VenousStudy | None = None
     unreadable_study: Evidence | None = None  # duplex done, result not coded (newer than any readable one)
     pending_study: Evidence | None = None  # preliminary negative duplex, the only one (awaits a final report)
     expired_study: VenousStudy | None = None  # negative duplex older than the window
@@ -173,14 +193,21 @@ class _DvtReader:
         # A positive study names no calf-only site; only isolated-calf diagnoses make a DVT distal.
         proximal = bool(studies) or any(not d.distal_only for d in diagnoses)
         waveform = self.abnormal_waveform()
+        events = tuple(DvtEvent(d.evidence, d.side, SITE_DISTAL if d.distal_only else SITE_UNSPECIFIED) for d in diagnoses)
+        events += tuple(DvtEvent(st.evidence, st.side, self.study_site(st)) for st in studies)
         return DvtAxis(
             value=CONFIRMED,
             deciding=tuple(d.evidence for d in diagnoses) + tuple(st.evidence for st in studies),
             preliminary=preliminary,
             proximal_or_unspecified=proximal,
+            events=events,
             abnormal_waveform=waveform,
             pelvic_imaging_since_waveform=waveform is not None and self.pelvic_imaging_since(waveform.evidence.when),
         )
+
+    def study_site(self, study: VenousStudy) -> str:
+        """A positive pelvic venography shows an iliac thrombus; a positive leg duplex names no segment."""
+        return SITE_PROXIMAL if study in self.facts.pelvic_venography else SITE_UNSPECIFIED
 
     # -- triggers -----------------------------------------------------------------------------
     def abnormal_waveform(self) -> WaveformFact | None:
@@ -332,9 +359,13 @@ class _DvtReader:
         if voided_by is not None:
             pending = self.pending_duplex(leg, newer_than=voided_by.recorded)
             return DvtAxis(UNASSESSED, negative_duplex=duplex, voided_by=voided_by, pending_study=pending)
+        limited = duplex if duplex.extent != DuplexExtent.WHOLE_LEG else None
         pelvic = self.negative_pelvic_after(duplex, leg)
-        if pelvic is not None:
+        if pelvic is not None and limited is None:
             return DvtAxis(EXCLUDED, deciding=(duplex.evidence, pelvic.evidence), negative_duplex=duplex)
+        if pelvic is not None:  # R2: the pelvis is imaged, the calves are still not: never excluded
+            pending = self.pending_duplex(leg, newer_than=duplex.evidence.when)
+            return DvtAxis(UNASSESSED, negative_duplex=duplex, limited_study=limited, pending_study=pending)
         triggers = self.triggers(duplex, leg)
         if triggers:
             pelvic_study, pelvic_preliminary = self.unreadable_pelvic(duplex.evidence.when, leg)
@@ -343,6 +374,7 @@ class _DvtReader:
                 deciding=(duplex.evidence,),
                 negative_duplex=duplex,
                 triggers=triggers,
+                limited_study=limited,
                 unreadable_pelvic_study=pelvic_study,
                 pelvic_study_preliminary=pelvic_preliminary,
                 abnormal_waveform=self.abnormal_waveform(),

@@ -71,6 +71,8 @@ class ImagingKind(str, Enum):
     MR_VENOGRAPHY_PELVIS = "mr-venography-pelvis"  # pelvic imaging, never imaging of the mass
     LEG_CT_MR_VENOGRAPHY = "leg-ct-mr-venography"  # never pelvic imaging
     CONTRAST_CT_MRI_ABDOMEN_PELVIS = "contrast-ct-mri-abdomen-pelvis"  # mass imaging, never venography
+    # MRI pelvis without contrast (CPT 72195): the mass study, but only for a pregnant patient (R2)
+    MASS_STUDY_IN_PREGNANCY = "mass-study-in-pregnancy"
     IVUS = "ivus"
 
 
@@ -233,6 +235,9 @@ class Medication:
 class StentRecord:
     evidence: Evidence
     placed: datetime | None
+    # DATA-CONTRACT "Side" (R2): the Procedure's bodySite / laterality qualifier, or the words
+    # "left" / "right" in its text; otherwise unknown (then any leg's DVT may be stent thrombosis).
+    side: Side = Side.UNKNOWN
 
 
 @dataclass
@@ -321,7 +326,12 @@ class DraftOrder:
     diameter_mm: float | None = None
     diameter_as_ordered: str = ""
     medication: Medication | None = None  # drug orders: ingredient, dose, frequency
-    thrombolytic_total_mg: float | None = None
+    # Thrombolytic drug orders (DATA-CONTRACT Orders, catheter clearance (R2)): the largest single dose in mg
+    # and the number of doses (None: cannot be read, e.g. an open-ended repeat), and whether the drug is
+    # instilled into a catheter or device (route / method, or a catheter-occlusion reason).
+    thrombolytic_dose_mg: float | None = None
+    thrombolytic_doses: int | None = None
+    into_catheter: bool = False
     reason_codes: tuple[str, ...] = ()  # "system|code" of reasonCode / reasonReference codes
     status: str = "draft"
     # Added for the order checks (additive):

@@ -47,6 +47,9 @@ class UpdateOrder:
     diameter_mm: float | None = None
     dose_mg: float | None = None
     per_day: int | None = None
+    # The corrections other cards of the same response make to this order (RULES "Card text (R2)"):
+    # the update carries them too, so that accepting one card's fix never undoes another's.
+    together: tuple[UpdateOrder, ...] = ()
 
 
 @dataclass(frozen=True)

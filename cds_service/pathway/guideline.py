@@ -34,6 +34,12 @@ def guideline_line(number: int) -> str:
     return _CITATION_TAIL.sub("", text)
 
 
+def is_statement(number: int) -> bool:
+    """A statement of the guideline (it cites its sources), not a section heading ("If DVT is Confirmed")."""
+    lines = guideline_lines()
+    return 1 <= number <= len(lines) and bool(_CITATION_TAIL.search(lines[number - 1].rstrip()))
+
+
 def guideline_text(lines: Iterable[int]) -> str:
     """The statements of the given lines, one per line, each tagged with its line number."""
     return "\n".join(f"{guideline_line(n)} (G:{n})" for n in lines)

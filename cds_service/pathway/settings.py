@@ -84,7 +84,10 @@ class PathwaySettings:
     fondaparinux_treatment_mg: float = setting(5.0, "Fondaparinux treatment dose", "DATA-CONTRACT Medications")
     # Thrombolysis (CONTRACT Orders: catheter clearance)
     catheter_clearance_max_mg: float = setting(
-        2.0, "Thrombolytic total dose at or below this is catheter clearance", "DATA-CONTRACT Orders"
+        2.0, "Catheter clearance: a thrombolytic dose (each dose) at or below this", "DATA-CONTRACT Orders (R2)"
+    )
+    catheter_clearance_max_doses: int = setting(
+        2, "Catheter clearance: at most this many doses (the usual '2 mg, may repeat once')", "DATA-CONTRACT Orders (R2)"
     )
     # Time windows, days unless named (CONTRACT General reading rules)
     negative_study_valid_days: int = setting(

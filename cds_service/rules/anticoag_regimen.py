@@ -70,11 +70,14 @@ def _is_heparin(medication: Medication) -> bool:
 
 def _finding(order: DraftOrder, ctx: OrderContext, indicator: Indicator, evidence: tuple[Evidence, ...],
              ingredient: str, variant: str, **regimen: Any) -> AnticoagRegimen:
-    """The finding; `regimen` names further AnticoagRegimen fields (the regimen as ordered and as expected)."""
+    """The finding; `regimen` names further AnticoagRegimen fields (the regimen as ordered and as expected).
+    Its facts name the DVT evidence first (RULES ANTICOAG-REGIMEN, R2): the card checks a treatment for it."""
     egfr = ctx.a.egfr.value if ctx.a.egfr else None
     found = AnticoagRegimen(
-        indicator=indicator, order_ref=order.ref, order_display=order.display, evidence=evidence,
-        ingredient=ingredient, variant=variant, egfr=egfr, egfr_threshold=ctx.s.egfr_renal_dosing,
+        indicator=indicator, order_ref=order.ref, order_display=order.display,
+        evidence=evidence_of(ctx.a.dvt_evidence, evidence), ingredient=ingredient, variant=variant, egfr=egfr,
+        egfr_threshold=ctx.s.egfr_renal_dosing,
+        expected_per_day=ONCE_DAILY if renal_dosing(egfr, ctx.s) else TWICE_DAILY,
     )
     return replace(found, **regimen)
 
@@ -154,6 +157,8 @@ def _interval(per_day: object) -> str:
 
 
 def render(f: AnticoagRegimen, s: PathwaySettings) -> tuple[str, str]:
+    """Action first, then the order and the numbers; "twice daily" only where the regimen is (never at
+    eGFR below the renal cut-off, where it is every 24 h)."""
     per_kg = f"{figure(s.enoxaparin_mg_per_kg)} mg/kg"
     if f.variant == "hit":
         return _heparin_despite_hit_text(f)
@@ -170,16 +175,15 @@ def render(f: AnticoagRegimen, s: PathwaySettings) -> tuple[str, str]:
     tolerance = f"±{figure(f.tolerance_mg)} mg"
     if f.variant == "unreadable":
         summary = f"Enoxaparin order could not be checked: expected {expected} ({figure(f.weight_kg)} kg)"
+        action = f"Check the order's dose and frequency: the weight-adjusted regimen is {expected}."
     else:
         summary = f"Enoxaparin {ordered} is not the weight-adjusted {expected} ({figure(f.weight_kg)} kg)"
+        action = f"Change the order to {expected}, the weight-adjusted regimen."
     reasoning = (
-        f"{order_line(f)} Ordered: {ordered}. Weight-adjusted regimen: {per_kg} = {expected} for "
-        f"{figure(f.weight_kg)} kg (rounded to {figure(s.enoxaparin_rounding_mg)} mg; accepted within {tolerance}, "
-        f"the larger of {figure(s.regimen_tolerance_fraction * 100)} % and {figure(s.regimen_tolerance_min_mg)} mg)."
-        f"{_renal_text(f)}"
+        f"{action}\n\n{order_line(f)} Ordered: {ordered}. {per_kg} for {figure(f.weight_kg)} kg, rounded to "
+        f"{figure(s.enoxaparin_rounding_mg)} mg, is {expected}; accepted within {tolerance}, the larger of "
+        f"{figure(s.regimen_tolerance_fraction * 100)} % and {figure(s.regimen_tolerance_min_mg)} mg.{_renal_text(f)}"
     )
-    if f.proposals:
-        reasoning += f"\n\nSuggested: the same order at {expected}."
     return summary, reasoning
 
 
@@ -188,10 +192,10 @@ def _no_weight_text(f: AnticoagRegimen, ordered: str, expected_interval: str, pe
         f"{f.ingredient.capitalize()} {ordered}: not {expected_interval}"
         if f.variant == "frequency-no-weight" else "Enoxaparin dose cannot be checked: no body weight available"
     )
-    weight = "The body weight could not be read" if f.weight_unreadable else "No recent body weight"
+    weight = "The body weight could not be read" if f.weight_unreadable else "No recent body weight is on record"
     reasoning = (
-        f"{order_line(f)} Ordered: {ordered}. {weight}, so the weight-adjusted dose ({per_kg}) cannot be "
-        f"computed: check or record a weight. The regimen is {expected_interval}.{_renal_text(f)}"
+        f"Check or record a weight: the weight-adjusted dose ({per_kg}) cannot be computed without one. The regimen "
+        f"is {expected_interval}.\n\n{order_line(f)} Ordered: {ordered}. {weight}.{_renal_text(f)}"
     )
     return summary, reasoning
 
@@ -201,13 +205,14 @@ def _frequency_only_text(f: AnticoagRegimen, ordered: str, expected_interval: st
     if f.variant == "unreadable":
         summary = f"{f.ingredient.capitalize()} order could not be checked: LMWH is given {expected_interval}"
         reasoning = (
-            f"{order_line(f)} Ordered: {ordered}. The frequency could not be read, so the order cannot be confirmed "
-            f"as the guideline's regimen, LMWH {expected_interval}.{_renal_text(f)}"
+            f"Check the order's frequency: the guideline's regimen is LMWH {expected_interval}, and the order's "
+            f"could not be read.\n\n{order_line(f)} Ordered: {ordered}.{_renal_text(f)}"
         )
         return summary, reasoning
     summary = f"{f.ingredient.capitalize()} {ordered}: LMWH should be given {expected_interval}"
     reasoning = (
-        f"{order_line(f)} Ordered: {ordered}. The guideline's regimen is LMWH {expected_interval}.{_renal_text(f)}"
+        f"Give LMWH {expected_interval}, the guideline's regimen.\n\n{order_line(f)} Ordered: {ordered}."
+        f"{_renal_text(f)}"
     )
     return summary, reasoning
 
@@ -216,8 +221,16 @@ def _renal_text(f: AnticoagRegimen) -> str:
     if f.egfr is None:
         return " Renal function (eGFR) is unknown: checked against every 12 h; check it before the second dose."
     if f.expected_per_day == ONCE_DAILY:
-        return f" eGFR {figure(f.egfr)} < {figure(f.egfr_threshold)}: every 24 h."
+        return f" eGFR {figure(f.egfr)} mL/min/1.73 m² < {figure(f.egfr_threshold)}: every 24 h."
     return ""
+
+
+def _guideline_regimen(f: AnticoagRegimen, per_kg: str) -> str:
+    """The guideline's regimen for this patient: twice daily, or every 24 h below the eGFR cut-off."""
+    if f.expected_per_day == ONCE_DAILY:
+        return (f"LMWH weight-adjusted, every 24 h as eGFR is {figure(f.egfr)} mL/min/1.73 m² "
+                f"(enoxaparin {per_kg} every 24 h)")
+    return f"LMWH twice daily, weight-adjusted (enoxaparin {per_kg} every 12 h)"
 
 
 def _heparin_despite_hit_text(f: AnticoagRegimen) -> tuple[str, str]:
@@ -226,9 +239,9 @@ def _heparin_despite_hit_text(f: AnticoagRegimen) -> tuple[str, str]:
         f"{agent.capitalize()} ordered with heparin-induced thrombocytopenia on record: use a non-heparin anticoagulant"
     )
     reasoning = (
-        f"{order_line(f)} Heparin-induced thrombocytopenia is on record: no heparin may be given, low molecular weight "
-        "heparin included, whatever the dose. The DVT still needs anticoagulation: a non-heparin anticoagulant is "
-        "needed (the guideline's LMWH regimen does not apply). No dose change is suggested."
+        "Use a non-heparin anticoagulant: heparin-induced thrombocytopenia is on record, so no heparin may be given, "
+        "low molecular weight heparin included, whatever the dose. The DVT still needs anticoagulation (the "
+        f"guideline's LMWH regimen does not apply). No dose change is suggested.\n\n{order_line(f)}"
     )
     return summary, reasoning
 
@@ -237,19 +250,18 @@ def _non_lmwh_text(f: AnticoagRegimen, per_kg: str) -> tuple[str, str]:
     if f.hit:
         return _non_heparin_with_hit_text(f)
     agent = f.ingredient
+    regimen = _guideline_regimen(f, per_kg)
     if f.variant == "pregnancy":
-        summary = f"{agent.capitalize()} in pregnancy: use LMWH twice daily, weight-adjusted"
-        extra = " The patient is pregnant: warfarin and direct oral anticoagulants are to be avoided."
+        summary = f"{agent.capitalize()} in pregnancy: use LMWH, weight-adjusted"
+        lead = "Use LMWH instead: the patient is pregnant, and warfarin and direct oral anticoagulants are to be avoided."
     elif f.variant == "pregnancy-unknown":
         summary = f"{agent.capitalize()} ordered, pregnancy status could not be read: guideline regimen is LMWH"
-        extra = " Whether the patient is pregnant could not be read: warfarin and DOACs are to be avoided in pregnancy."
+        lead = ("Check whether the patient is pregnant: it could not be read, and warfarin and direct oral "
+                "anticoagulants are to be avoided in pregnancy.")
     else:
-        summary = f"{agent.capitalize()} ordered for DVT: the guideline's regimen is LMWH twice daily, weight-adjusted"
-        extra = ""
-    reasoning = (
-        f"{order_line(f)} For confirmed DVT the guideline recommends therapeutic LMWH twice daily at weight-adjusted "
-        f"doses (enoxaparin {per_kg} every 12 h).{extra}"
-    )
+        summary = f"{agent.capitalize()} ordered for DVT: the guideline's regimen is LMWH, weight-adjusted"
+        lead = "Consider LMWH instead."
+    reasoning = f"{lead} For confirmed DVT the guideline recommends therapeutic {regimen}.\n\n{order_line(f)}"
     return summary, reasoning
 
 
@@ -259,16 +271,13 @@ def _non_heparin_with_hit_text(f: AnticoagRegimen) -> tuple[str, str]:
     if f.variant in ("pregnancy", "pregnancy-unknown"):
         pregnancy = "in pregnancy" if f.variant == "pregnancy" else "(pregnancy status unread)"
         summary = f"{agent.capitalize()} {pregnancy} with HIT recorded: no DOAC, no heparin; plan with hematology"
-        extra = (" Warfarin and direct oral anticoagulants are to be avoided in pregnancy, and heparins with "
-                 "heparin-induced thrombocytopenia: the choice needs hematology.")
+        lead = ("Plan the anticoagulant with hematology: warfarin and direct oral anticoagulants are to be avoided in "
+                "pregnancy, and heparins with heparin-induced thrombocytopenia.")
     else:
         summary = f"{agent.capitalize()} for DVT with HIT recorded: a non-heparin agent fits; LMWH is no alternative"
-        extra = ""
-    reasoning = (
-        f"{order_line(f)} For confirmed DVT the guideline recommends LMWH twice daily, but heparin-induced "
-        f"thrombocytopenia is on record, so a non-heparin anticoagulant is needed and LMWH is no alternative.{extra}"
-    )
-    return summary, reasoning
+        lead = ("A non-heparin anticoagulant fits: heparin-induced thrombocytopenia is on record, so the guideline's "
+                "LMWH is no alternative.")
+    return summary, f"{lead}\n\n{order_line(f)}"
 
 
 RULE = Rule(
@@ -276,6 +285,8 @@ RULE = Rule(
     hooks=ORDER_HOOKS,
     indicator="warning / info",
     guideline=(8,),
+    # G:8 says "twice daily": not quoted on a card whose regimen is every 24 h (eGFR below the cut-off).
+    quoted=lambda f: () if f.expected_per_day == ONCE_DAILY else (8,),
     titled="Anticoagulant order is not the guideline's LMWH regimen",
     fires_when=lambda s: (
         "DVT confirmed and an anticoagulant order that is not LMWH twice daily within "

@@ -6,12 +6,14 @@ source.topic like every card, and a page, but no guideline line.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import ORDER_HOOKS, Rule
+from cds_service.rules.plain_text import type_words
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,21 +31,31 @@ def evaluate(unreadable: Sequence[str], notes: Sequence[str], checks: Sequence[R
     )
 
 
+UNREAD_NOTE = re.compile(r"could not be read \(([^)]*)\)$")
+
+
+def _unread(f: DataUnavailable) -> str:
+    """What could not be read, in one sentence: the resource types in words, why (for the IT team), other notes."""
+    types = ", ".join(type_words(t) for t in f.unreadable)
+    reasons = list(dict.fromkeys(m.group(1) for note in f.notes if (m := UNREAD_NOTE.search(note))))
+    why = f" ({', '.join(reasons)})" if reasons else ""
+    others = [note for note in f.notes if "could not be read" not in note]
+    return " ".join([f"Could not be read: {types}{why}.", *others])
+
+
 def render(f: DataUnavailable, s: PathwaySettings) -> tuple[str, str]:
     if f.checks:
         summary = f"Part of the patient record could not be read: {len(f.checks)} order checks could not run"
+        reasoning = (
+            f"{len(f.checks)} order checks could not run for want of the patient's data: their silence does not "
+            "mean the order is safe (unknown is not absent); check these points yourself. Checks that need only "
+            "the order (stent length) were run.\n\n"
+            f"Not run: {', '.join(rule.rule_id for rule in f.checks)} (each explained on its rule page)."
+        )
     else:
         summary = f"Part of the patient record could not be read ({', '.join(f.unreadable)}): no order check needed it"
-    notes = "\n".join(f"- {note}" for note in f.notes) or "- " + ", ".join(f.unreadable)
-    reasoning = (
-        f"Part of the patient's record could not be read:\n\n{notes}\n\n"
-        "Unknown is not absent: the checks below need that data and could not be run, so their silence does not "
-        "mean the order is safe. Checks that need only the order (stent length) were run."
-    )
-    if f.checks:
-        listed = "\n".join(f"- {rule.rule_id}: {rule.title_for(s)}" for rule in f.checks)
-        reasoning += f"\n\n**Checks not run**\n\n{listed}"
-    return summary, reasoning
+        reasoning = "Part of the patient's record could not be read; no order check of these orders needed it."
+    return summary, f"{reasoning}\n\n{_unread(f)}"
 
 
 RULE = Rule(

@@ -111,10 +111,9 @@ def _interval(f: DvtAnticoagulate) -> str:
 
 def _dose_line(f: DvtAnticoagulate, s: PathwaySettings) -> str:
     if f.dose_mg is not None:
-        interval = "every 12 h" if f.per_day == 2 else f"every 24 h (eGFR {num(f.egfr)} < {num(s.egfr_renal_dosing)})"
         return (
-            f"Enoxaparin {num(s.enoxaparin_mg_per_kg)} mg/kg from the latest weight {num(f.weight_kg)} kg = "
-            f"{f.dose_mg} mg (rounded half-up to {s.enoxaparin_rounding_mg} mg) subcutaneously {interval}."
+            f"Dose: enoxaparin {num(s.enoxaparin_mg_per_kg)} mg/kg × {num(round(f.weight_kg or 0, 1))} kg (latest "
+            f"weight) = {f.dose_mg} mg subcutaneously {_interval(f)} (rounded to {num(s.enoxaparin_rounding_mg)} mg)."
         )
     if f.weight_implausible:
         return f"The latest weight ({num(f.weight_kg)} kg) gives no dose: check and record the weight. No dose is suggested."
@@ -131,7 +130,7 @@ def _summary(f: DvtAnticoagulate, what: str, hit: str) -> str:
         return f"{what} in pregnancy: switch to enoxaparin {f.dose_mg} mg SC {_interval(f)} now"
     if f.dose_mg is not None:
         return f"{what}: start enoxaparin {f.dose_mg} mg SC {_interval(f)} now"
-    return f"{what}: start therapeutic LMWH twice daily now; record a weight for the dose"
+    return f"{what}: start therapeutic LMWH now; record a weight for the dose"
 
 
 def _cautions(f: DvtAnticoagulate, s: PathwaySettings) -> list[str]:
@@ -148,7 +147,7 @@ def _cautions(f: DvtAnticoagulate, s: PathwaySettings) -> list[str]:
         lines.append("Anticoagulation status could not be checked: medication data could not be read.")
     if f.platelet_caution is not None:
         lines.append(
-            f"Platelets {num(f.platelet_caution)} ×10^3/uL ({num(s.platelets_contraindication_10_3_ul)}-"
+            f"Platelets {num(f.platelet_caution)} ×10³/µL ({num(s.platelets_contraindication_10_3_ul)}-"
             f"{num(s.platelets_caution_10_3_ul)}): discuss the dose with hematology."
         )
     if f.platelets_unknown:
@@ -169,6 +168,12 @@ def render(f: DvtAnticoagulate, s: PathwaySettings) -> tuple[str, str]:
         lines = [
             f"Start therapeutic anticoagulation immediately, with a non-heparin anticoagulant: {hit} is recorded, so "
             "no heparin and no LMWH (the guideline's regimen is LMWH twice daily). No enoxaparin is suggested."
+        ]
+    elif f.renal_dosing:
+        # eGFR below the renal threshold: once daily; the card never says "twice daily" and then "every 24 h".
+        lines = [
+            "Start therapeutic anticoagulation immediately: LMWH at a weight-adjusted dose, once daily (every "
+            f"24 h) because eGFR {num(f.egfr)} < {num(s.egfr_renal_dosing)}."
         ]
     else:
         lines = ["Start therapeutic anticoagulation immediately: LMWH twice daily at a weight-adjusted dose."]
@@ -194,6 +199,7 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="critical",
     guideline=(8,),
+    quoted=lambda f: () if f.renal_dosing else (8,),  # G:8 says "twice daily": not on a once-daily card
     titled="DVT confirmed: start therapeutic LMWH twice daily",
     fires_when=_fires_when,
     reads=("Condition", "Observation", "DiagnosticReport", "ImagingStudy", "Procedure", "MedicationRequest",

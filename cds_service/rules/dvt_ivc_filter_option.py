@@ -1,13 +1,19 @@
 """DVT-IVC-FILTER-OPTION (G:9): consider a vena cava filter only if anticoagulation is contraindicated."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts
 from cds_service.pathway.findings import Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.rules.framework import PATIENT_VIEW, Rule
+from cds_service.protocol.cards import Card
+from cds_service.rules.framework import PATIENT_VIEW, Rule, SuggestContext
+
+# G:9's aside, quoted on the card only to a pregnant patient (RULES R2; the rule page quotes it whole).
+PREGNANCY_ASIDE = "(same indications as non-pregnant patients)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,6 +21,7 @@ class DvtIvcFilterOption(Finding):
     contraindications: tuple[str, ...]  # what contraindicates anticoagulation, as recorded
     acute_pe: bool
     preliminary: bool
+    pregnant: bool  # G:9's "same indications as non-pregnant patients" is said only to pregnant patients (R2)
 
 
 def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtIvcFilterOption | None:
@@ -23,23 +30,44 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtIvcF
         return None
     return DvtIvcFilterOption(
         indicator=Indicator.WARNING,
-        evidence=evidence_of(a.dvt_evidence, a.acute_pe_evidence, a.anticoag_contraindications),
+        evidence=evidence_of(a.dvt_evidence, a.acute_pe_evidence, a.anticoag_contraindications, a.pregnancy_evidence),
         contraindications=tuple(c.display for c in a.anticoag_contraindications),
         acute_pe=a.acute_pe,
         preliminary=a.dvt_preliminary,
+        pregnant=a.pregnant,
     )
 
 
 def render(f: DvtIvcFilterOption, s: PathwaySettings) -> tuple[str, str]:
     summary = f"Anticoagulation contraindicated ({f.contraindications[0]}): consider a vena cava filter"
+    pregnancy = " In pregnancy the indications are the same as in non-pregnant patients." if f.pregnant else ""
     reasoning = (
-        "Anticoagulation is contraindicated: " + "; ".join(f.contraindications) + ". A vena cava filter is "
-        "the option to consider (same indications as in non-pregnant patients)."
+        "Consider a vena cava filter: anticoagulation is contraindicated (" + "; ".join(f.contraindications) + "), "
+        "and a filter is the option only then." + pregnancy
     )
     return summary, reasoning
 
 
-RULE = Rule(
+@dataclass(frozen=True, eq=False)
+class DvtIvcFilterOptionRule(Rule):
+    """The card quotes G:9 without its pregnancy aside unless the patient is pregnant ("[…]" marks the cut)."""
+
+    def card(
+        self,
+        finding: Finding,
+        settings: PathwaySettings,
+        rule_url: Callable[[str], str],
+        ctx: SuggestContext,
+        evidence: Sequence[Any] | None = None,
+        public_base_url: str = "",
+    ) -> Card:
+        card = super().card(finding, settings, rule_url, ctx, evidence, public_base_url)
+        if isinstance(finding, DvtIvcFilterOption) and not finding.pregnant:
+            card.detail = card.detail.replace(PREGNANCY_ASIDE, "[…]")
+        return card
+
+
+RULE = DvtIvcFilterOptionRule(
     "DVT-IVC-FILTER-OPTION",
     hooks=PATIENT_VIEW,
     indicator="warning",

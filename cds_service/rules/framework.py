@@ -24,11 +24,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cds_service.pathway.findings import Finding
-from cds_service.pathway.guideline import guideline_text
+from cds_service.pathway.guideline import guideline_line, is_statement
 from cds_service.pathway.settings import PathwaySettings, threshold_of
+from cds_service.protocol.card_text import QUOTES_MAX
 from cds_service.protocol.cards import Card, Suggestion
 from cds_service.rules.cards import app_link, detail_markdown, make_card, shorten
 from cds_service.rules.fingerprint import stamp_evidence
+from cds_service.rules.plain_text import human_units
 from cds_service.rules.suggested_orders import suggestion
 
 PATIENT_VIEW: tuple[str, ...] = ("patient-view",)
@@ -72,6 +74,13 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     reads: tuple[str, ...] = ()  # FHIR resource types its facts come from
     uses: tuple[str, ...] = ()  # PathwaySettings fields it uses
     evidence: str = ""  # figures quoted by the guideline
+    # The guideline lines the card quotes (at most 2, each one of `guideline`); default: the first two statements
+    # (section headings such as "If DVT is Confirmed" are not quoted on their own). A function
+    # of the finding when the quote depends on the patient (no "twice daily" quote on a once-daily card).
+    # The rule page quotes every line of `guideline`.
+    quoted: tuple[int, ...] | Callable[[Any], tuple[int, ...]] = ()
+    # A card that names several causes lists its facts in one sentence instead of bullets (RULES.md Card text).
+    facts_in_one_sentence: bool = False
     suggest: Callable[[Any, SuggestContext], list[Suggestion]] = create_suggestions
     # Order hooks: the order kinds it looks at, and whether it needs only the order (runs without the record).
     order_kinds: tuple[Any, ...] = ()
@@ -89,6 +98,8 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         unknown = [name for name in self.uses if threshold_of(name) is None]
         if unknown:
             raise ValueError(f"{self.rule_id} uses settings that do not exist: {unknown}")
+        if not callable(self.quoted):
+            self._check_quotes(self.quoted)
 
     # -- the catalogue: rule pages, docs, discovery ----------------------------------------------------
     @property
@@ -99,6 +110,17 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     @property
     def guideline_lines(self) -> tuple[int, ...]:
         return self.guideline
+
+    def _check_quotes(self, lines: tuple[int, ...]) -> tuple[int, ...]:
+        if len(lines) > QUOTES_MAX or not set(lines) <= set(self.guideline):
+            raise ValueError(f"{self.rule_id} quotes {lines}: at most {QUOTES_MAX} of its lines {self.guideline}")
+        return lines
+
+    def quotes_for(self, finding: Finding | None = None) -> tuple[int, ...]:
+        """The lines the card quotes: the chosen ones (for this finding), else the first two."""
+        if callable(self.quoted):
+            return self._check_quotes(self.quoted(finding))
+        return self.quoted or tuple(n for n in self.guideline if is_statement(n))[:QUOTES_MAX]
 
     @property
     def thresholds(self) -> tuple[str, ...]:
@@ -136,13 +158,15 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         evidence: Sequence[Any] | None = None,
         public_base_url: str = "",
     ) -> Card:
-        """The card: summary and reasoning from `render`, the facts used, the guideline lines, suggestions,
-        and, for a rule that `opens_app`, the smart link to the app at `public_base_url` (none without one)."""
+        """The card: summary and reasoning from `render`, the facts used, at most 2 guideline quotes, the
+        suggestions, the link to the rule page (which has the full evidence) and, for a rule that
+        `opens_app`, the smart link to the app at `public_base_url` (none without one)."""
         summary, reasoning = self.render(finding, settings)
         used = finding.evidence if evidence is None else evidence
-        detail = detail_markdown(reasoning, used, guideline_text(self.guideline))
+        quotes = [f"{guideline_line(n)} (G:{n})" for n in self.quotes_for(finding)]
+        detail = detail_markdown(reasoning, used, quotes, self.facts_in_one_sentence)
         links = [app_link(finding, public_base_url)] if self.opens_app and public_base_url else []
-        card = make_card(finding, shorten(summary), detail, rule_url, self.title_for(settings),
+        card = make_card(finding, shorten(human_units(summary)), detail, rule_url, self.title_for(settings),
                          self.suggest(finding, ctx), links)
         return stamp_evidence(card, finding, used)
 

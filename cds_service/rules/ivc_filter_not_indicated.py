@@ -2,12 +2,16 @@
 The fix: remove the draft order."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cds_service.pathway.facts import DraftOrder, OrderKind
-from cds_service.pathway.findings import DeleteOrder, Indicator, evidence_of
+from cds_service.pathway.findings import DeleteOrder, Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.rules.framework import ORDER_HOOKS, Rule
+from cds_service.protocol.cards import Card
+from cds_service.rules.dvt_ivc_filter_option import PREGNANCY_ASIDE
+from cds_service.rules.framework import ORDER_HOOKS, Rule, SuggestContext
 from cds_service.rules.order_context import (
     CONTRAINDICATION_TYPES,
     SCOPE_TYPES,
@@ -23,6 +27,7 @@ from cds_service.rules.order_fixes import order_suggestions
 class IvcFilterNotIndicated(OrderFinding):
     dvt_axis: str
     acute_pe: bool
+    pregnant: bool  # G:9's "same indications as non-pregnant patients" is quoted only to pregnant patients (R2)
 
 
 def evaluate(order: DraftOrder, ctx: OrderContext) -> IvcFilterNotIndicated | None:
@@ -38,20 +43,40 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> IvcFilterNotIndicated | No
         proposals=(DeleteOrder(order.ref),),
         dvt_axis=ctx.a.dvt_axis,
         acute_pe=ctx.a.acute_pe,
+        pregnant=ctx.a.pregnant,
     )
 
 
 def render(f: IvcFilterNotIndicated, s: PathwaySettings) -> tuple[str, str]:
     summary = "Vena cava filter ordered with no contraindication to anticoagulation recorded"
     reasoning = (
-        f"{order_line(f)} No anticoagulation contraindication is recorded (no recent bleeding, platelets not "
-        "below the contraindication threshold). A vena cava filter is only for patients who cannot be "
-        "anticoagulated. Suggested: remove the draft order."
+        "Remove the draft order unless anticoagulation is contraindicated: a vena cava filter is only for patients "
+        "who cannot be anticoagulated, and no contraindication is recorded (no recent bleeding, platelets not below "
+        f"the contraindication threshold).\n\n{order_line(f)}"
     )
     return summary, reasoning
 
 
-RULE = Rule(
+@dataclass(frozen=True, eq=False)
+class IvcFilterNotIndicatedRule(Rule):
+    """The card quotes G:9 without its pregnancy aside unless the patient is pregnant, as DVT-IVC-FILTER-OPTION."""
+
+    def card(
+        self,
+        finding: Finding,
+        settings: PathwaySettings,
+        rule_url: Callable[[str], str],
+        ctx: SuggestContext,
+        evidence: Sequence[Any] | None = None,
+        public_base_url: str = "",
+    ) -> Card:
+        card = super().card(finding, settings, rule_url, ctx, evidence, public_base_url)
+        if isinstance(finding, IvcFilterNotIndicated) and not finding.pregnant:
+            card.detail = card.detail.replace(PREGNANCY_ASIDE, "[…]")
+        return card
+
+
+RULE = IvcFilterNotIndicatedRule(
     "IVC-FILTER-NOT-INDICATED",
     hooks=ORDER_HOOKS,
     indicator="warning",

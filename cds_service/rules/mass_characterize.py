@@ -57,8 +57,8 @@ def render(f: MassCharacterize, s: PathwaySettings) -> tuple[str, str]:
     lines = [
         "Contrast CT or MRI is essential to characterize the mass: tumour, lymphadenopathy, abscess, hematoma, "
         "disc bulge, iliopsoas bursitis. Its nature decides between NIVL and extrinsic compression.",
-        f"Mass recorded {f.mass_date}: {f.mass}. No contrast CT or MRI of the abdomen / pelvis since "
-        f"{f.lookback_days} days before it.",
+        f"Mass recorded {f.mass_date}: {f.mass}. No contrast CT or MRI of the abdomen / pelvis"
+        + (" (nor MRI without contrast)" if f.pregnant else "") + f" since {f.lookback_days} days before it.",
     ]
     if f.variant == "combined-with-pelvic-imaging":
         summary = "Iliac mass not characterized: one venous-phase contrast CT can also image the pelvic veins"
@@ -67,8 +67,11 @@ def render(f: MassCharacterize, s: PathwaySettings) -> tuple[str, str]:
             "pelvic imaging card characterizes the mass too."
         )
     elif f.variant == "pregnancy":
-        summary = f"{_mass_named(f)} not characterized: MRI of the pelvis needed (pregnancy)"
-        lines.append("Pregnancy: MRI rather than CT.")
+        summary = f"{_mass_named(f)} not characterized: MRI of the pelvis without gadolinium needed (pregnancy)"
+        lines.append(
+            "Pregnancy: MRI of the pelvis without contrast rather than contrast CT. Gadolinium is avoided in "
+            "pregnancy, a deliberate departure from the guideline's \"with contrast\"."
+        )
     else:
         summary = f"{_mass_named(f)} not characterized: contrast CT abdomen/pelvis needed"
     return summary, "\n\n".join(lines)
@@ -79,10 +82,12 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="warning",
     guideline=(24, 25, 26, 27, 28, 29),
+    quoted=(25, 26),  # G:24 is a heading
     titled="Characterize the iliac mass with contrast CT or MRI",
     fires_when=lambda s: (
         "An iliac / pelvic mass whose nature is not recorded, and no contrast CT or MRI of abdomen / pelvis from "
-        f"{s.mass_imaging_lookback_days} days before the mass was recorded onwards."
+        f"{s.mass_imaging_lookback_days} days before the mass was recorded onwards (for a pregnant patient an MRI "
+        "of the pelvis without contrast, CPT 72195, counts). In pregnancy suggests that MRI, without gadolinium."
     ),
     reads=("Condition", "Observation", "ImagingStudy", "DiagnosticReport", "Procedure"),
     uses=("mass_imaging_lookback_days",),

@@ -45,9 +45,8 @@ def render(f: MassExtrinsic, s: PathwaySettings) -> tuple[str, str]:
     treatment = EXTRINSIC_TREATMENT.get(f.nature, BENIGN_TREATMENT)
     summary = f"Extrinsic compression ({f.nature.replace('-', ' ')}): treat the underlying lesion"
     lines = [
-        f"The mass is characterized as {f.nature_display}: treat the underlying lesion, {treatment}.",
-        "Stenting only as a temporizing measure when the mass is not immediately resectable and symptoms are "
-        "severe.",
+        f"Treat the underlying lesion ({treatment}): the mass is characterized as {f.nature_display}.",
+        "Stent only as a temporizing measure, when the mass is not immediately resectable and symptoms are severe.",
     ]
     return summary, "\n\n".join(lines)
 

@@ -34,7 +34,7 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> NivlBil
 def render(f: NivlBilateralEdema, s: PathwaySettings) -> tuple[str, str]:
     return (
         "Bilateral leg edema: rarely NIVL, look for a systemic cause",
-        "Bilateral edema is rarely caused by NIVL and suggests a systemic cause: do not assume it is iliac vein "
+        "Look for a systemic cause: bilateral edema is rarely caused by NIVL, so do not assume it is iliac vein "
         "compression.",
     )
 

@@ -47,9 +47,10 @@ def render(f: NivlCtNotDiagnostic, s: PathwaySettings) -> tuple[str, str]:
     pct = f"{num(f.ct_percent)}% " if f.ct_percent is not None else ""
     summary = f"CT shows {pct}iliac vein compression: not diagnostic, confirm with venography and IVUS"
     reasoning = (
-        f"Anatomic compression on CT does not predict symptoms: up to {f.asymptomatic_over_50_pct} % of asymptomatic "
-        f"people have > 50 % left iliac vein compression, and up to {f.asymptomatic_any_pct} % some compression. "
-        "Never decide treatment on CT alone; IVUS confirmation is required." + candidate_note(f.candidate)
+        "Confirm with venography and IVUS before any treatment decision: anatomic compression on CT does not "
+        f"predict symptoms (up to {f.asymptomatic_over_50_pct} % of asymptomatic people have > 50 % left iliac vein "
+        f"compression, up to {f.asymptomatic_any_pct} % some compression). Never decide treatment on CT alone."
+        + candidate_note(f.candidate)
     )
     return summary, reasoning
 

@@ -22,12 +22,19 @@ class NivlIvusRequired(Finding):
     candidate: bool  # a possible stent candidate: the IVUS order is offered
 
 
+def applies(a: Assessment) -> bool:
+    """A compression diagnosis, no IVUS, DVT excluded or pelvic imaging pending, and no CT compression finding
+    (NIVL-CT-NOT-DIAGNOSTIC speaks then): this card asks for the IVUS."""
+    return (
+        a.nivl_diagnosis is not None
+        and a.no_ivus
+        and a.dvt_axis in (axes.EXCLUDED, axes.PELVIC_IMAGING_NEEDED)
+        and not nivl_ct_not_diagnostic.applies(a)
+    )
+
+
 def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> NivlIvusRequired | None:
-    if a.nivl_diagnosis is None or not a.no_ivus:
-        return None
-    if a.dvt_axis not in (axes.EXCLUDED, axes.PELVIC_IMAGING_NEEDED):
-        return None
-    if nivl_ct_not_diagnostic.applies(a):  # that card speaks instead
+    if not applies(a) or a.nivl_diagnosis is None:
         return None
     return NivlIvusRequired(
         indicator=Indicator.WARNING,
@@ -41,7 +48,7 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> NivlIvu
 def render(f: NivlIvusRequired, s: PathwaySettings) -> tuple[str, str]:
     summary = "Iliac vein compression without IVUS: venography with IVUS before any intervention"
     reasoning = (
-        "Venography with IVUS is the only definitive test and is mandatory before any intervention. IVUS finds "
+        "Do venography with IVUS before any intervention: it is the only definitive test, and IVUS finds "
         f"{f.ivus_more_lesions_pct} % more ≥ 50 % lesions than venography alone. Measure at the lesion and at the "
         "external iliac vein reference." + candidate_note(f.candidate)
     )

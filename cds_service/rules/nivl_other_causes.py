@@ -10,6 +10,7 @@ from cds_service.pathway.facts import ClinicalFacts
 from cds_service.pathway.findings import Finding, Indicator
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import PATIENT_VIEW, Rule
+from cds_service.rules.plain_text import fact_words
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,12 +45,12 @@ CAUSE_WORDS = {
 
 def render(f: NivlOtherCauses, s: PathwaySettings) -> tuple[str, str]:
     more = f" +{len(f.causes) - 1} more" if len(f.causes) > 1 else ""
-    summary = f"Other edema cause on record ({f.causes[0].display}{more}): exclude before blaming the iliac vein"
-    items = "\n".join(
-        f"- {CAUSE_WORDS.get(c.kind, c.kind or 'other cause')}: {c.display} (`{c.ref}`)" for c in f.causes
-    )
+    first = fact_words(f.causes[0].display)
+    summary = f"Other edema cause on record ({first}{more}): exclude before blaming the iliac vein"
+    kinds = ", ".join(dict.fromkeys(CAUSE_WORDS.get(c.kind, c.kind or "other cause") for c in f.causes))
     reasoning = (
-        "Other causes of edema must be excluded before the swelling is attributed to the iliac vein:\n\n" + items
+        f"Exclude or treat the other causes of edema on record ({kinds}) before attributing the swelling to the "
+        "iliac vein."
     )
     return summary, reasoning
 
@@ -59,6 +60,7 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="warning",
     guideline=(14,),
+    facts_in_one_sentence=True,  # "name each cause found ... with its date, in one sentence"
     titled="Other causes of edema must be excluded first",
     fires_when=(
         "DVT excluded and another edema cause recorded: heart failure, advanced renal disease or nephrotic "

@@ -1,11 +1,15 @@
 """NIVL-STENT-CANDIDATE (G:31, G:32, G:35, G:37-40): > 61 % on IVUS, asymmetric edema significantly affecting
-quality of life, other causes excluded: stenting is appropriate; size from the external iliac reference."""
+quality of life, no other cause of edema recorded: stenting is appropriate; size from the external iliac reference.
+
+R2: the card says "no other cause of edema recorded", never "excluded", and names the checks of G:14 that are
+not on record (an albumin or total protein result, a renal function result in the lab window)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cds_service.pathway.assessment import NIVL_CONFIRMED, NO_STENT, Assessment
-from cds_service.pathway.facts import ClinicalFacts, Severity
+from cds_service.pathway.facts import ClinicalFacts, Measurement, Severity
 from cds_service.pathway.findings import Finding, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.common import date_of
@@ -29,8 +33,28 @@ class NivlStentCandidate(Finding):
     fixed_recorded: bool
     diameter_min_mm: float | None = None
     diameter_max_mm: float | None = None
-    mass_ref: str = ""  # a mass imaged with contrast whose nature is still not recorded
+    # A mass imaged with contrast whose nature is still not recorded: when it was recorded and imaged.
+    mass_recorded_date: str = ""
     mass_imaged_date: str = ""
+    # G:14 checks with no result in the lab window ("no albumin or total protein result", ...).
+    checks_missing: tuple[str, ...] = ()
+    labs_window_days: int = 90
+
+
+def _in_window(measurements: list[Measurement], facts: ClinicalFacts, days: int) -> bool:
+    window = timedelta(days=days)
+    return any(m.value is not None and m.evidence.when is not None and facts.now - m.evidence.when <= window
+               for m in measurements)
+
+
+def checks_missing(facts: ClinicalFacts, s: PathwaySettings) -> tuple[str, ...]:
+    """The lab checks for other causes of edema (G:14) with no result in the lab window."""
+    missing = []
+    if not _in_window(facts.albumin + facts.total_protein, facts, s.labs_window_days):
+        missing.append("no albumin or total protein result")
+    if not _in_window(facts.egfr, facts, s.labs_window_days):
+        missing.append("no renal function (eGFR) result")
+    return tuple(missing)
 
 
 def _eligible(facts: ClinicalFacts, a: Assessment) -> bool:
@@ -66,24 +90,26 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> NivlSte
         fixed_recorded=bool(facts.lesion_behavior),
         diameter_min_mm=None if reference is None else reference + s.oversize_min_mm,
         diameter_max_mm=None if reference is None else reference + s.oversize_max_mm,
-        mass_ref=imaged.mass.evidence.ref if imaged else "",
+        mass_recorded_date=date_of(imaged.mass.evidence.when) if imaged else "",
         mass_imaged_date=date_of(imaged.imaging.when) if imaged else "",
+        checks_missing=checks_missing(facts, s),
+        labs_window_days=s.labs_window_days,
     )
 
 
 def _sizing(f: NivlStentCandidate, s: PathwaySettings, pct: str) -> tuple[str, str]:
-    """The summary and the sizing line: from the reference diameter, or how to get it."""
+    """The summary and the sizing sentence: from the reference diameter, or how to get it."""
+    oversize = f"reference + {num(s.oversize_min_mm)} to + {num(s.oversize_max_mm)} mm"
     if f.reference_mm is not None:
         size = f"{num(f.diameter_min_mm)}-{num(f.diameter_max_mm)} mm"
         return (
             f"NIVL {pct}% on IVUS: meets stenting criteria; stent {size}, length ≥ {num(f.min_length_mm)} mm",
-            f"Sizing from IVUS: reference external iliac vein diameter {num(f.reference_mm)} mm, so stent "
-            f"diameter {size} (reference + {num(s.oversize_min_mm)} to + {num(s.oversize_max_mm)} mm).",
+            f"Size: external iliac vein reference {num(f.reference_mm)} mm on IVUS, so stent diameter {size} "
+            f"({oversize})",
         )
     return (
         f"NIVL {pct}% on IVUS: meets stenting criteria; size from the IVUS reference vein",
-        "No external iliac reference diameter is recorded: measure it on IVUS; stent diameter = reference + "
-        f"{num(s.oversize_min_mm)} to + {num(s.oversize_max_mm)} mm.",
+        f"Size: no external iliac reference diameter is recorded; measure it on IVUS (stent diameter = {oversize})",
     )
 
 
@@ -91,18 +117,23 @@ def render(f: NivlStentCandidate, s: PathwaySettings) -> tuple[str, str]:
     pct = num(f.ivus_percent)
     summary, sizing = _sizing(f, s, pct)
     lines = [
-        f"IVUS diameter stenosis {pct} % > {num(f.threshold_pct)} %, asymmetric edema with significant "
-        "symptoms, other causes excluded: meets the criteria for stenting.",
-        sizing,
-        f"Length ≥ {num(f.min_length_mm)} mm, landing in the straight external iliac vein ({MIGRATION_EVIDENCE}).",
+        f"Meets the criteria for stenting: IVUS diameter stenosis {pct} % > {num(f.threshold_pct)} %, asymmetric "
+        "edema with significant symptoms, no other cause of edema recorded.",
     ]
-    if not f.fixed_recorded:
+    if f.checks_missing:
+        missing = " and ".join(f.checks_missing)
         lines.append(
-            "Lesion behaviour is not recorded: confirm it is fixed (does not vary with breathing or position) "
-            "before stenting; do not intervene on a dynamic lesion."
+            f"{missing[0].upper()}{missing[1:]} in the last {f.labs_window_days} days: check them before stenting "
+            "(other causes of edema)."
         )
-    if f.mass_ref:
-        lines.append(f"Confirm the mass ({f.mass_ref}, imaged {f.mass_imaged_date}) is not compressing the vein.")
+    lines.append(f"{sizing}; length ≥ {num(f.min_length_mm)} mm, landing in the straight external iliac vein.")
+    if not f.fixed_recorded:
+        lines.append("Lesion behaviour is not recorded: confirm it is fixed (not varying with breathing or position).")
+    if f.mass_imaged_date:
+        lines.append(
+            f"Confirm the mass (recorded {f.mass_recorded_date}, imaged {f.mass_imaged_date}) is not compressing "
+            "the vein."
+        )
     return summary, "\n\n".join(lines)
 
 
@@ -111,10 +142,11 @@ RULE = Rule(
     hooks=PATIENT_VIEW,
     indicator="info",
     guideline=(31, 32, 35, 37, 38, 39, 40),
+    quoted=(32, 38),
     titled="NIVL confirmed: meets the criteria for stenting",
     fires_when=(
         "IVUS stenosis above the threshold on a fixed lesion with DVT excluded, no stent yet, unilateral edema, "
-        "significant symptoms, no other edema cause, any recorded mass imaged with contrast."
+        "significant symptoms, no other edema cause recorded, any recorded mass imaged with contrast."
     ),
     reads=("Condition", "Observation", "DiagnosticReport", "ImagingStudy", "Procedure", "MedicationRequest",
            "MedicationStatement"),

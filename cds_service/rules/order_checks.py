@@ -3,10 +3,11 @@ rules could concern the orders but could not run on the record as read (the DATA
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts, DraftOrder, OrderKind
-from cds_service.pathway.findings import Finding
+from cds_service.pathway.findings import Finding, Proposal, UpdateOrder
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.framework import Rule
 from cds_service.rules.order_context import OrderContext
@@ -52,7 +53,29 @@ def evaluate_orders(
             if finding is not None and (rule.rule_id, order.ref) not in seen:
                 seen.add((rule.rule_id, order.ref))
                 findings.append(finding)
-    return findings
+    return corrections_together(findings)
+
+
+def corrections_together(findings: Sequence[Finding]) -> list[Finding]:
+    """RULES "Card text (R2)": when several cards correct one draft order (STENT-LENGTH and STENT-DIAMETER),
+    each card's update also carries the others' corrections, so that accepting one never undoes another."""
+    updates: dict[str, list[UpdateOrder]] = {}
+    for finding in findings:
+        for proposal in finding.proposals:
+            if isinstance(proposal, UpdateOrder):
+                updates.setdefault(proposal.order_ref, []).append(proposal)
+
+    def together(proposal: Proposal) -> Proposal:
+        if not isinstance(proposal, UpdateOrder):
+            return proposal
+        others = tuple(other for other in updates[proposal.order_ref] if other is not proposal)
+        return replace(proposal, together=others) if others else proposal
+
+    return [
+        replace(finding, proposals=tuple(together(p) for p in finding.proposals))
+        if any(isinstance(p, UpdateOrder) for p in finding.proposals) else finding
+        for finding in findings
+    ]
 
 
 def _could_not_run(rule: Rule, order: DraftOrder, ctx: OrderContext) -> bool:

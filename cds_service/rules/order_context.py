@@ -20,7 +20,7 @@ from decimal import Decimal
 from cds_service.pathway import axes
 from cds_service.pathway.assessment import Assessment
 from cds_service.pathway.facts import ClinicalFacts, DraftOrder, Evidence, OrderKind
-from cds_service.pathway.findings import Finding
+from cds_service.pathway.findings import Finding, UpdateOrder
 from cds_service.pathway.settings import PathwaySettings
 
 # Resource types each group of patient facts is read from (facts.unreadable names the unread ones).
@@ -107,6 +107,8 @@ def any_order(order: DraftOrder, ctx: OrderContext) -> bool:
 
 # -- how an order card names the order and its sizes ------------------------------------------------------
 QUANTITY = re.compile(r"^\d+(?:\.\d+)? [^\s\d]+$")  # "5.9 cm", "2 [in_i]": a parameter's value and unit
+# UCUM length codes as a clinician reads them (RULES "Card text (R2)": no UCUM code in the visible text).
+UCUM_WORDS = {"[in_i]": "in"}
 
 
 def figure(value: object) -> str:
@@ -123,6 +125,8 @@ def as_ordered(written: str, millimetres: float | None) -> str:
     "5.9 cm (= 59 mm)", "50 mm (order text '14x50mm')"."""
     if not written:
         return _mm(millimetres)
+    for code, word in UCUM_WORDS.items():
+        written = written.replace(code, word)
     if millimetres is None:
         return f"{written} (not readable as a size)"
     if written.replace(" ", "") == f"{millimetres:.10g}mm":
@@ -132,12 +136,22 @@ def as_ordered(written: str, millimetres: float | None) -> str:
     return f"{_mm(millimetres)} (order text '{written}')"
 
 
+def corrected_too(f: Finding, own: str) -> str:
+    """The other cards' size corrections this card's update carries too (RULES "Card text (R2)"), in words:
+    " and the diameter at 18 mm (the diameter card's correction)"; "" when there are none."""
+    others = [o for p in f.proposals if isinstance(p, UpdateOrder) for o in p.together]
+    sizes = [(which, mm) for o in others for which, mm in (("length", o.length_mm), ("diameter", o.diameter_mm))
+             if mm is not None and which != own]
+    return "".join(f" and the {which} at {figure(mm)} mm (the {which} card's correction)" for which, mm in sizes)
+
+
 def order_line(f: OrderFinding) -> str:
-    return f"**Order:** {f.order_display} (`{f.order_ref}`)."
+    """The order as the clinician wrote it; its id only in the suggestion's action and the card log."""
+    return f"**Order:** {f.order_display}."
 
 
 def device_note(size_ref: str) -> str:
-    return f" The size is that of the device order `{size_ref}`, based on this procedure." if size_ref else ""
+    return " The size is that of the stent device order based on this procedure." if size_ref else ""
 
 
 def scope_note(scope_unknown: bool) -> str:

@@ -5,13 +5,16 @@
 An update carries a deep copy of the draft resource with only the named thing changed: the
 stent length or diameter (a `DeviceRequest.parameter` valueQuantity, or the number in the
 order's own words), or the enoxaparin dose and frequency. A procedure ServiceRequest whose size
-was read from a DeviceRequest based on it gets the update on that DeviceRequest.
+was read from a DeviceRequest based on it gets the update on that DeviceRequest. When several
+cards correct one order (STENT-LENGTH and STENT-DIAMETER), each update carries every correction
+(`UpdateOrder.together`), applied in one order (SIZES), so that both cards offer the same resource.
+Labels name the change, never a resource id (the id is in the action).
 """
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cds_service.fhir import orders as order_reading
 from cds_service.fhir.fhir_json import as_dict, reference_of
@@ -20,10 +23,12 @@ from cds_service.pathway.dosing import PREFILLED_SYRINGES
 from cds_service.pathway.findings import CreateEnoxaparin, DeleteOrder, Finding, Proposal, UpdateOrder
 from cds_service.protocol.cards import Action, Suggestion
 from cds_service.rules.framework import SuggestContext
+from cds_service.rules.order_context import OrderFinding
 from cds_service.rules.suggested_orders import enoxaparin_text, medication_request
 
 GTS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 TIMING_CODES = {2: ("Q12H", "every 12 hours"), 1: ("Q24H", "every 24 hours")}
+SIZES = ("length", "diameter")  # the order in which size corrections are applied, whichever card carries them
 
 
 @dataclass(frozen=True)
@@ -36,27 +41,35 @@ class DraftSet:
     def find(self, ref: str) -> dict | None:
         return next((r for r in self.resources if isinstance(r, dict) and reference_of(r) == ref), None)
 
+    def with_updated(self, updated: Iterable[dict]) -> DraftSet:
+        """The draft set as it would be once `updated` resources replace theirs."""
+        by_ref = {reference_of(r): r for r in updated}
+        return replace(self, resources=tuple(by_ref.get(reference_of(r), r) if isinstance(r, dict) else r
+                                             for r in self.resources))
+
 
 def order_suggestions(finding: Finding, ctx: SuggestContext) -> list[Suggestion]:
     """A suggestion per proposal of the finding that can be made into a valid action on the drafts."""
-    found = [_suggestion(proposal, ctx.drafts) for proposal in finding.proposals]
+    display = finding.order_display if isinstance(finding, OrderFinding) else ""
+    found = [_suggestion(proposal, ctx.drafts, display) for proposal in finding.proposals]
     return [s for s in found if s is not None]
 
 
-def _suggestion(proposal: Proposal, drafts: DraftSet) -> Suggestion | None:
+def _suggestion(proposal: Proposal, drafts: DraftSet, display: str) -> Suggestion | None:
     if isinstance(proposal, DeleteOrder):
-        return delete_suggestion(proposal.order_ref)
+        return delete_suggestion(proposal.order_ref, display)
     if isinstance(proposal, UpdateOrder):
         return update_suggestion(proposal, drafts)
     return None
 
 
 # -- delete ---------------------------------------------------------------------------------------------
-def delete_suggestion(order_ref: str) -> Suggestion | None:
-    """`delete` with `resourceId` "Type/id" (CDS Hooks 2.0); an order without an id cannot be named."""
+def delete_suggestion(order_ref: str, display: str = "") -> Suggestion | None:
+    """`delete` with `resourceId` "Type/id" (CDS Hooks 2.0); an order without an id cannot be named.
+    The label names the order as it was written, the id stays in the action."""
     if "/" not in order_ref:
         return None
-    label = f"Remove the draft order {order_ref}"
+    label = f"Remove the draft order: {display}" if display else "Remove the draft order"
     return Suggestion(label=label, actions=[Action(type="delete", description=label, resource_id=order_ref)])
 
 
@@ -65,10 +78,8 @@ def update_suggestion(proposal: UpdateOrder, drafts: DraftSet) -> Suggestion | N
     order = drafts.find(proposal.order_ref)
     if order is None:
         return None
-    if proposal.length_mm is not None:
-        return _size_update(order, "length", proposal.length_mm, drafts)
-    if proposal.diameter_mm is not None:
-        return _size_update(order, "diameter", proposal.diameter_mm, drafts)
+    if _sizes(proposal):
+        return _size_update(proposal, drafts)
     if proposal.dose_mg is not None and proposal.per_day is not None:
         updated = with_enoxaparin_regimen(order, proposal.dose_mg, proposal.per_day)
         label = "Change to " + enoxaparin_text(CreateEnoxaparin(int(proposal.dose_mg), proposal.per_day)).lower()
@@ -76,7 +87,36 @@ def update_suggestion(proposal: UpdateOrder, drafts: DraftSet) -> Suggestion | N
     return None
 
 
-def _size_update(order: dict, which: str, new_mm: float, drafts: DraftSet) -> Suggestion | None:
+def _sizes(update: UpdateOrder) -> dict[str, float]:
+    return {which: mm for which, mm in (("length", update.length_mm), ("diameter", update.diameter_mm)) if mm is not None}
+
+
+def _size_update(proposal: UpdateOrder, drafts: DraftSet) -> Suggestion | None:
+    """The stent with this card's size correction and every other card's for the same order. None when
+    this card's own correction cannot be written (another card's that cannot be is left out)."""
+    own = _sizes(proposal)
+    wanted = dict(own)
+    for other in proposal.together:
+        for which, mm in _sizes(other).items():
+            wanted.setdefault(which, mm)
+    changed: dict[str, dict] = {}
+    made = []
+    for which in (w for w in SIZES if w in wanted):
+        order = drafts.find(proposal.order_ref)
+        resources = _resized(order, which, wanted[which], drafts) if order is not None else None
+        if resources:
+            made.append(which)
+            changed.update((reference_of(r), r) for r in resources)
+            drafts = drafts.with_updated(resources)
+    if not set(own) <= set(made):
+        return None
+    label = "Change the stent " + " and ".join(f"{which} to {wanted[which]:g} mm" for which in made)
+    return Suggestion(label=label, actions=[Action(type="update", description=label, resource=r) for r in changed.values()])
+
+
+def _resized(order: dict, which: str, new_mm: float, drafts: DraftSet) -> list[dict] | None:
+    """The draft resources of this stent with its `which` set to `new_mm`: the one that states the size,
+    and the procedure / device that states the same size in its words. None: it cannot be written."""
     carrier = size_carrier(order, which, drafts)
     if carrier is None:
         return None
@@ -89,10 +129,7 @@ def _size_update(order: dict, which: str, new_mm: float, drafts: DraftSet) -> Su
     carrier_ref = reference_of(carrier)
     others = [r for r in _one_stent(order, drafts) if reference_of(r) != carrier_ref]
     old_mm = stated.mm if stated is not None else None
-    resources = [updated] + [r for r in (with_size_in_text(o, which, old_mm, new_mm) for o in others) if r]
-    refs = ", ".join(reference_of(r) for r in resources)
-    label = f"Change the stent {which} to {new_mm:g} mm ({refs})"
-    return Suggestion(label=label, actions=[Action(type="update", description=label, resource=r) for r in resources])
+    return [updated] + [r for r in (with_size_in_text(o, which, old_mm, new_mm) for o in others) if r]
 
 
 def _update(label: str, resource: dict) -> Suggestion:

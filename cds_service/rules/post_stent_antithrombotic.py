@@ -34,9 +34,9 @@ def render(f: PostStentAntithrombotic, s: PathwaySettings) -> tuple[str, str]:
     first = f.medications[0][:1].upper() + f.medications[0][1:]
     summary = shorten(f"{first} after NIVL stent without prior VTE: routine antithrombotic therapy not supported")
     reasoning = (
-        "If started only for the venous stent: no consensus supports routine anticoagulation or antiplatelet "
-        "therapy after NIVL stenting without prior VTE; high patency rates are achieved without it. No other "
-        "indication is recorded for: " + "; ".join(f.medications) + "."
+        "Review the need for " + "; ".join(f.medications) + ": no other indication is recorded. If started only "
+        "for the venous stent, no consensus supports routine anticoagulation or antiplatelet therapy after NIVL "
+        "stenting without prior VTE; high patency rates are achieved without it."
     )
     return summary, reasoning
 

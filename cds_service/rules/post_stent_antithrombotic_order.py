@@ -35,9 +35,10 @@ def render(f: PostStentAntithromboticOrder, s: PathwaySettings) -> tuple[str, st
     agent = f.ingredient or "antithrombotic"
     summary = f"{agent.capitalize()} after NIVL stenting without prior VTE: no consensus supports it"
     reasoning = (
-        f"{order_line(f)} The iliac stent was placed for NIVL, with no VTE ever recorded and no other indication for "
-        "antithrombotic therapy. If it is meant only for the venous stent: no consensus supports routine "
-        "anticoagulation or antiplatelet therapy after NIVL stenting without prior VTE; patency is high without it."
+        "If this is meant only for the venous stent, reconsider it: no consensus supports routine anticoagulation or "
+        "antiplatelet therapy after NIVL stenting without prior VTE; patency is high without it. The iliac stent was "
+        "placed for NIVL, with no VTE ever recorded and no other indication for antithrombotic therapy."
+        f"\n\n{order_line(f)}"
     )
     return summary, reasoning
 

@@ -11,6 +11,7 @@ from cds_service.rules import (
     anticoag_regimen,
     data_unavailable,
     dvt_anticoagulate,
+    dvt_distal_surveillance,
     dvt_duplex,
     dvt_ivc_filter_option,
     dvt_pelvic_imaging,
@@ -30,6 +31,7 @@ from cds_service.rules import (
     post_stent_antithrombotic,
     post_stent_antithrombotic_order,
     post_stent_followup,
+    post_stent_thrombosis,
     stent_below_threshold,
     stent_bilateral_edema,
     stent_diameter,
@@ -51,6 +53,7 @@ PATIENT_VIEW_RULES: tuple[Rule, ...] = (
     dvt_pelvic_imaging.RULE,
     dvt_anticoagulate.RULE,
     dvt_ivc_filter_option.RULE,
+    dvt_distal_surveillance.RULE,
     dvt_thrombolysis_option.RULE,
     mass_characterize.RULE,
     mass_extrinsic.RULE,
@@ -64,6 +67,7 @@ PATIENT_VIEW_RULES: tuple[Rule, ...] = (
     nivl_dynamic_lesion.RULE,
     nivl_minimal_symptoms.RULE,
     post_stent_followup.RULE,
+    post_stent_thrombosis.RULE,
     post_stent_antithrombotic.RULE,
 )
 # RULES.md order: the order of an order's cards within an indicator.

@@ -48,8 +48,8 @@ def render(f: StentBelowThreshold, s: PathwaySettings) -> tuple[str, str]:
     stenosis, threshold = figure(f.stenosis_pct), figure(f.threshold_pct)
     summary = f"IVUS stenosis {stenosis} % is not above the {threshold} % stenting threshold"
     reasoning = (
-        f"{order_line(f)} IVUS diameter stenosis {stenosis} % ≤ {threshold} %: below the threshold most predictive "
-        "of clinical success with stenting."
+        f"Reconsider the stent: IVUS diameter stenosis {stenosis} % ≤ {threshold} %, below the threshold most "
+        f"predictive of clinical success with stenting.\n\n{order_line(f)}"
     )
     return summary, reasoning
 

@@ -35,8 +35,8 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> StentBilateralEdema | None
 def render(f: StentBilateralEdema, s: PathwaySettings) -> tuple[str, str]:
     summary = "Stent ordered with bilateral leg edema: rarely NIVL, look for a systemic cause"
     reasoning = (
-        f"{order_line(f)} Bilateral edema is recorded. Bilateral edema is rarely caused by NIVL and suggests a "
-        "systemic cause; stenting needs asymmetrical edema."
+        "Look for a systemic cause before stenting: bilateral edema is recorded, is rarely caused by NIVL, and "
+        f"stenting needs asymmetrical edema.\n\n{order_line(f)}"
     )
     return summary, reasoning
 

@@ -15,6 +15,7 @@ from cds_service.rules.order_context import (
     OrderContext,
     OrderFinding,
     as_ordered,
+    corrected_too,
     dec,
     figure,
     is_stent,
@@ -77,11 +78,10 @@ def render(f: StentDiameter, s: PathwaySettings) -> tuple[str, str]:
         f"+ {oversize_range})"
     )
     reasoning = (
-        f"{order_line(f)} Diameter as ordered: {diameter}.\n\n"
-        f"IVUS external iliac vein reference diameter: {reference} mm; oversize by {figure(s.oversize_min_mm)}-"
-        f"{figure(s.oversize_max_mm)} mm, so the acceptable range is {low}-{high} mm. The ordered stent is "
-        f"{f.oversize_mm:+.10g} mm against the reference. Suggested: {figure(f.suggested_mm)} mm, the nearest "
-        "diameter in range."
+        f"Choose a stent diameter of {low}-{high} mm: the IVUS external iliac vein reference diameter is {reference} "
+        f"mm, oversized by {figure(s.oversize_min_mm)}-{figure(s.oversize_max_mm)} mm.\n\n{order_line(f)} Diameter "
+        f"as ordered: {diameter}, {f.oversize_mm:+.10g} mm against the reference. Suggested: "
+        f"{figure(f.suggested_mm)} mm, the nearest diameter in range{corrected_too(f, 'diameter')}."
     )
     return summary, reasoning
 

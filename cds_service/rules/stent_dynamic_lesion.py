@@ -34,7 +34,10 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> StentDynamicLesion | None:
 
 def render(f: StentDynamicLesion, s: PathwaySettings) -> tuple[str, str]:
     summary = "Stent ordered for a dynamic lesion: do not stent lesions that vary with breathing or position"
-    reasoning = f"{order_line(f)} The lesion is recorded as dynamic. Only fixed lesions warrant treatment."
+    reasoning = (
+        "Do not stent this lesion: it is recorded as dynamic (varies with breathing or position), and only fixed "
+        f"lesions warrant treatment.\n\n{order_line(f)}"
+    )
     return summary, reasoning
 
 

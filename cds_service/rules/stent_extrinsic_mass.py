@@ -54,9 +54,9 @@ def render(f: StentExtrinsicMass, s: PathwaySettings) -> tuple[str, str]:
         summary = f"Stent for compression by {shorten(nature, 50)}, symptoms not severe: treat the mass"
         severity = "Symptoms are not recorded as severe: a temporizing stent is for severe symptoms only."
     reasoning = (
-        f"{order_line(f)} The compression is extrinsic: {nature}. Treat the underlying lesion (oncologic "
-        f"treatment for malignancy, drainage for an abscess, excision for a benign compressive lesion). {severity} "
-        "For malignancy, coordinate with oncology; palliative stenting if life expectancy permits."
+        f"Treat the underlying lesion: the compression is extrinsic ({nature}). Oncologic treatment for malignancy, "
+        f"drainage for an abscess, excision for a benign compressive lesion. {severity} For malignancy, coordinate "
+        f"with oncology; palliative stenting if life expectancy permits.\n\n{order_line(f)}"
     )
     return summary, reasoning
 

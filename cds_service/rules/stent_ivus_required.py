@@ -48,7 +48,8 @@ def render(f: StentIvusRequired, s: PathwaySettings) -> tuple[str, str]:
     what = "Venoplasty" if f.procedure == OrderKind.VENOPLASTY.value else "Stent"
     summary = f"{what} ordered with no IVUS on record or ordered: IVUS confirmation is mandatory first"
     reasoning = (
-        f"{order_line(f)} No IVUS result is on record and no IVUS is in this order set.\n\n"
+        "Confirm with venography and IVUS before any intervention: no IVUS result is on record and no IVUS is in "
+        f"this order set.\n\n{order_line(f)}\n\n"
         "Venography with IVUS is mandatory before any intervention and is the only definitive test; do not treat "
         "on CT or ultrasound findings alone. Size the stent from the IVUS external iliac reference vessel. "
         "Ordering IVUS in the same order set makes the intervention conditional on intra-procedural IVUS."

@@ -14,6 +14,7 @@ from cds_service.rules.order_context import (
     OrderContext,
     OrderFinding,
     as_ordered,
+    corrected_too,
     dec,
     device_note,
     figure,
@@ -69,9 +70,11 @@ def render(f: StentLength, s: PathwaySettings) -> tuple[str, str]:
     minimum = figure(f.min_length_mm)
     summary = f"Stent length {length} < {minimum} mm minimum: migration risk. Order {minimum} mm or longer"
     reasoning = (
-        f"{order_line(f)} Length as ordered: {length}; the minimum is {minimum} mm.{device_note(f.size_ref)}\n\n"
-        f"{MIGRATION_EVIDENCE} Extend the stent into the straight portion of the external iliac vein. Suggested: "
-        f"the same order with a {minimum} mm length, nothing else changed." + scope_note(f.scope_unknown)
+        f"Order a stent of at least {minimum} mm, extended into the straight portion of the external iliac vein: "
+        f"{MIGRATION_EVIDENCE}\n\n{order_line(f)} Length as ordered: {length}; the minimum is {minimum} mm."
+        f"{device_note(f.size_ref)} Suggested: the same order with a {minimum} mm length"
+        f"{corrected_too(f, 'length')}, nothing else changed."
+        + scope_note(f.scope_unknown)
     )
     return summary, reasoning
 

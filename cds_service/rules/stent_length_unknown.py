@@ -57,13 +57,14 @@ def render(f: StentLengthUnknown, s: PathwaySettings) -> tuple[str, str]:
     if f.length_as_ordered:
         found = (
             f"the length is given as '{f.length_as_ordered}', which the service cannot read as a length "
-            f"(a number with a decimal point, in UCUM {READABLE_UNITS})"
+            f"(a number with a decimal point, in {READABLE_UNITS})"
         )
     else:
         found = "the order states no stent length"
     summary = f"Stent length cannot be verified: it must be at least {minimum} mm"
     reasoning = (
-        f"{order_line(f)} The length cannot be verified: {found}.{device_note(f.size_ref)} It must be ≥ {minimum} mm."
+        f"Confirm the stent length is at least {minimum} mm: it cannot be verified, as {found}."
+        f"{device_note(f.size_ref)}\n\n{order_line(f)}"
     )
     if not f.device_ordered:
         reasoning += " (A procedure order: the size is often chosen on the table; confirm it then.)"

@@ -3,6 +3,7 @@ contrast is essential to characterize it before stenting."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from cds_service.pathway.facts import DraftOrder
 from cds_service.pathway.findings import Indicator
@@ -17,12 +18,14 @@ from cds_service.rules.order_context import (
     order_line,
     stent_could_concern,
 )
+from cds_service.rules.plain_text import fact_words
 
 
 @dataclass(frozen=True, kw_only=True)
 class StentMassNotCharacterized(OrderFinding):
     mass_display: str
     mass_ref: str
+    mass_recorded: datetime | None
 
 
 def evaluate(order: DraftOrder, ctx: OrderContext) -> StentMassNotCharacterized | None:
@@ -31,7 +34,7 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> StentMassNotCharacterized 
         return None  # an unread mass-nature Observation or CT venography may characterize it
     return StentMassNotCharacterized(
         indicator=Indicator.WARNING, order_ref=order.ref, order_display=order.display, evidence=(mass.evidence,),
-        mass_display=mass.evidence.display, mass_ref=mass.evidence.ref,
+        mass_display=mass.evidence.display, mass_ref=mass.evidence.ref, mass_recorded=mass.evidence.when,
     )
 
 
@@ -44,10 +47,11 @@ def could_concern(order: DraftOrder, ctx: OrderContext) -> bool:
 
 def render(f: StentMassNotCharacterized, s: PathwaySettings) -> tuple[str, str]:
     summary = "Stent ordered with an uncharacterized pelvic mass: contrast CT or MRI first"
+    recorded = f", recorded {f.mass_recorded.date().isoformat()}," if f.mass_recorded else ""
     reasoning = (
-        f"{order_line(f)} The mass {f.mass_display} (`{f.mass_ref}`) has no recorded nature and no contrast "
-        "CT or MRI since. The mass may itself compress the vein (tumour, lymphadenopathy, abscess, hematoma): "
-        "characterize it with contrast CT or MRI before stenting."
+        "Characterize the mass with contrast CT or MRI before stenting: it may itself compress the vein (tumour, "
+        f"lymphadenopathy, abscess, hematoma). The mass ({fact_words(f.mass_display)}{recorded}) has no recorded "
+        f"nature and no contrast CT or MRI since.\n\n{order_line(f)}"
     )
     return summary, reasoning
 

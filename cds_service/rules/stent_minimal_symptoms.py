@@ -48,7 +48,10 @@ def render(f: StentMinimalSymptoms, s: PathwaySettings) -> tuple[str, str]:
     else:
         summary = "Stent ordered with no symptoms recorded: prophylactic stenting is inappropriate"
         found = "No leg swelling or other venous symptom is recorded."
-    reasoning = f"{order_line(f)} {found} Stenting is inappropriate for minimal symptoms or as prophylaxis."
+    reasoning = (
+        f"Reconsider the stent: {found[0].lower()}{found[1:]} Stenting is inappropriate for minimal symptoms or as "
+        f"prophylaxis.\n\n{order_line(f)}"
+    )
     return summary, reasoning
 
 

@@ -18,6 +18,7 @@ from cds_service.rules.order_context import (
     order_line,
     stent_could_concern,
 )
+from cds_service.rules.plain_text import fact_words
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,12 +35,20 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> StentOtherCauses | None:
     )
 
 
+def _cause(cause: KindedEvidence) -> str:
+    """One cause in plain words with its date: "Heart failure (2026-10-02)"."""
+    when = f" ({cause.when.date().isoformat()})" if cause.when else ""
+    return f"{fact_words(cause.display)}{when}"
+
+
 def render(f: StentOtherCauses, s: PathwaySettings) -> tuple[str, str]:
-    summary = f"Stent ordered with another edema cause: {', '.join(c.display for c in f.causes)}"
-    listed = "\n".join(f"- {c.display} (`{c.ref}`)" for c in f.causes)
+    summary = f"Stent ordered with another edema cause: {', '.join(fact_words(c.display) for c in f.causes)}"
+    # RULES "Card text (R2)": several causes are named in one sentence, not as a list of bullets.
+    recorded = "; ".join(_cause(c) for c in f.causes)
     reasoning = (
-        f"{order_line(f)} Other causes of edema are recorded:\n\n{listed}\n\nStenting is appropriate only after "
-        "other causes (heart failure, renal or liver disease, hypoproteinemia, medications, lymphedema) are excluded."
+        f"Exclude the other causes of edema before stenting. Recorded: {recorded}.\n\n{order_line(f)}\n\n"
+        "Stenting is appropriate only after other causes (heart failure, renal or liver disease, hypoproteinemia, "
+        "medications, lymphedema) are excluded."
     )
     return summary, reasoning
 

@@ -64,9 +64,10 @@ ORDERS: dict[str, OrderSpec] = {
         "CT abdomen and pelvis with IV contrast",
         ((CPT, "74177", "CT abdomen and pelvis with contrast"),),
     ),
+    # Pregnancy only: MRI of the mass without contrast (DATA-CONTRACT R2; departs from G:26 on purpose).
     "mri-pelvis": OrderSpec(
-        "MRI pelvis (pregnancy: no gadolinium unless essential)",
-        ((CPT, "72197", "MRI pelvis without and with contrast"),),
+        "MRI pelvis without contrast (without gadolinium)",
+        ((CPT, "72195", "MRI pelvis without contrast"),),
     ),
     "iliocaval-duplex": OrderSpec(
         "Iliocaval duplex ultrasound (iliac venous stent surveillance)",

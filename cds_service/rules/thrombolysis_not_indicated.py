@@ -1,14 +1,16 @@
 """THROMBOLYSIS-NOT-INDICATED (G:10): thrombolysis should be reserved only for limb-threatening ischemia with
-severe hypotension, as its hemorrhage risk is 8 %. The fix: remove the draft order."""
+severe hypotension, as its hemorrhage risk is 8 %. The fix: remove the draft order. With phlegmasia recorded
+but severe hypotension not (R2), a warning to confirm the indication with the vascular team, and no delete.
+Catheter clearance (DATA-CONTRACT Orders, R2) is not thrombolysis."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cds_service.pathway.facts import DraftOrder, OrderKind
 from cds_service.pathway.findings import DeleteOrder, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
 from cds_service.rules.dvt_thrombolysis_option import HEMORRHAGE_RISK_PCT
-from cds_service.rules.framework import ORDER_HOOKS, Rule
+from cds_service.rules.framework import ORDER_HOOKS, Rule, num
 from cds_service.rules.order_context import (
     CONDITION_TYPES,
     MEDICATION_TYPES,
@@ -21,6 +23,9 @@ from cds_service.rules.order_context import (
 )
 from cds_service.rules.order_fixes import order_suggestions
 
+# DATA-CONTRACT Orders (R2): the drug of the usual catheter-clearance order ("2 mg, may repeat once").
+CLEARANCE_DRUG = "alteplase"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ThrombolysisNotIndicated(OrderFinding):
@@ -29,18 +34,29 @@ class ThrombolysisNotIndicated(OrderFinding):
     contraindicated: bool  # a contraindication to anticoagulation (bleeding or low platelets)
     hemorrhagic_shock: bool
     requires_hypotension: bool  # the setting: limb threat alone is not enough
-    total_mg: float | None  # the drug order's total dose, when readable
+    dose_mg: float | None  # the drug order's largest single dose, when readable
+    doses: int | None  # how many doses, when readable
     drug: str
     hemorrhage_risk_pct: int = HEMORRHAGE_RISK_PCT
 
+    @property
+    def confirm_with_team(self) -> bool:
+        """R2: phlegmasia recorded, severe hypotension not, and nothing else against thrombolysis: the
+        guideline's criterion is not fully met, but the limb is threatened. Warn, never push deletion."""
+        return (self.limb_threat and self.requires_hypotension and not self.severe_hypotension
+                and not self.contraindicated and not self.hemorrhagic_shock)
+
 
 def is_catheter_clearance(order: DraftOrder, s: PathwaySettings) -> bool:
-    """A thrombolytic drug order of at most the clearance dose in total clears a catheter; an unread dose never does."""
-    total = order.thrombolytic_total_mg
-    return (
-        order.resource_type == "MedicationRequest" and total is not None
-        and dec(total) <= dec(s.catheter_clearance_max_mg)
-    )
+    """DATA-CONTRACT Orders (R2): alteplase at most the clearance dose a dose and at most the clearance
+    number of doses; any other thrombolytic too when instilled into a catheter or device. A dose or a
+    number of doses that cannot be read never is (an open-ended repeat is thrombolysis)."""
+    dose, doses = order.thrombolytic_dose_mg, order.thrombolytic_doses
+    if order.resource_type != "MedicationRequest" or dose is None or doses is None:
+        return False
+    within = dec(dose) <= dec(s.catheter_clearance_max_mg) and doses <= s.catheter_clearance_max_doses
+    alteplase = order.medication is not None and order.medication.ingredient == CLEARANCE_DRUG
+    return within and (alteplase or order.into_catheter)
 
 
 def _hypotension_unread(ctx: OrderContext) -> bool:
@@ -80,74 +96,117 @@ def evaluate(order: DraftOrder, ctx: OrderContext) -> ThrombolysisNotIndicated |
     if _other_indication(order, ctx) is not False or _indicated(ctx) is not False:
         return None
     a = ctx.a
-    return ThrombolysisNotIndicated(
+    finding = ThrombolysisNotIndicated(
         indicator=Indicator.CRITICAL,
         order_ref=order.ref,
         order_display=order.display,
-        evidence=evidence_of(a.dvt_evidence, a.limb_threat_evidence, a.hypotension_evidence,
-                             a.anticoag_contraindications),
+        evidence=evidence_of(a.limb_threat_evidence, a.hypotension_evidence, a.anticoag_contraindications,
+                             a.dvt_evidence),
         proposals=(DeleteOrder(order.ref),),
         limb_threat=a.limb_threat,
         severe_hypotension=a.severe_hypotension,
         contraindicated=a.anticoagulation_contraindicated,
         hemorrhagic_shock=a.hemorrhagic_shock,
         requires_hypotension=ctx.s.thrombolysis_requires_hypotension,
-        total_mg=order.thrombolytic_total_mg,
+        dose_mg=order.thrombolytic_dose_mg,
+        doses=order.thrombolytic_doses,
         drug=order.medication.ingredient if order.medication else "",
     )
+    if finding.confirm_with_team:  # RULES (R2): a warning without a delete suggestion
+        return replace(finding, indicator=Indicator.WARNING, proposals=())
+    return finding
 
 
 def could_concern(order: DraftOrder, ctx: OrderContext) -> bool:
+    """Catheter clearance is told from the order alone: no missing record could make it thrombolysis."""
+    if is_catheter_clearance(order, ctx.s):
+        return False
     return ctx.a.in_scope or ctx.a.dvt_confirmed or ctx.scope_unknown
 
 
 def render(f: ThrombolysisNotIndicated, s: PathwaySettings) -> tuple[str, str]:
-    found = ["limb-threatening ischemia recorded" if f.limb_threat else "no limb-threatening ischemia"]
-    if f.requires_hypotension:
-        found.append("severe hypotension recorded" if f.severe_hypotension else "no severe hypotension")
-    if f.contraindicated:
-        found.append("a contraindication to anticoagulation (bleeding or low platelets)")
-    if f.hemorrhagic_shock:
-        found.append("hemorrhagic / hypovolemic shock")
-    dose = f" Dose total {figure(f.total_mg)} mg." if f.total_mg is not None else ""
+    risk = f.hemorrhage_risk_pct
+    if f.confirm_with_team:
+        action = (
+            "Confirm the indication with the vascular team before signing: the guideline's criterion for "
+            "thrombolysis is not fully met. Limb-threatening venous ischemia (phlegmasia) is recorded, severe "
+            "hypotension is not."
+        )
+    else:
+        action = f"Remove this order unless another indication applies: {_why_not(f, s)}."
     reasoning = (
-        f"{order_line(f)}{dose} Found: {'; '.join(found)}.\n\n"
-        "Thrombolysis is reserved for limb-threatening ischemia with severe hypotension; its hemorrhage risk is "
-        f"about {f.hemorrhage_risk_pct} %. No other thrombolysis indication (stroke, myocardial infarction, PE with "
-        "shock, acute arterial limb ischemia) is recorded. Suggested: remove the draft order."
+        f"{action}\n\n{order_line(f)}{_dose_text(f, s)}\n\n"
+        "The guideline reserves thrombolysis for limb-threatening ischemia with severe hypotension; its "
+        f"hemorrhage risk is about {risk} %. No other thrombolysis indication (stroke, myocardial infarction, "
+        "PE with shock, acute arterial limb ischemia) is recorded."
     )
     return _summary(f, s), reasoning
+
+
+def _why_not(f: ThrombolysisNotIndicated, s: PathwaySettings) -> str:
+    found = ["limb-threatening ischemia recorded" if f.limb_threat else "no limb-threatening ischemia recorded"]
+    if f.requires_hypotension:
+        found.append("severe hypotension recorded" if f.severe_hypotension else "no severe hypotension recorded")
+    if f.contraindicated:
+        platelets = figure(s.platelets_contraindication_10_3_ul)
+        found.append(f"a contraindication to anticoagulation (recent bleeding or platelets < {platelets} ×10³/µL)")
+    if f.hemorrhagic_shock:
+        found.append("hemorrhagic or hypovolemic shock")
+    return "; ".join(found)
+
+
+def _dose_text(f: ThrombolysisNotIndicated, s: PathwaySettings) -> str:
+    """The dose as read, and why a small dose is not catheter clearance (DATA-CONTRACT Orders, R2)."""
+    if f.dose_mg is None:
+        return " Dose or number of doses not readable: not a catheter-clearance order."
+    if f.doses is None:
+        return f" {figure(f.dose_mg)} mg a dose, repeated with no set number of doses: not a catheter-clearance order."
+    given = f" {figure(f.dose_mg)} mg a dose, {f.doses} dose{'s' if f.doses > 1 else ''}"
+    if dec(f.dose_mg) > dec(s.catheter_clearance_max_mg):
+        return given + "."
+    if f.doses > s.catheter_clearance_max_doses:
+        return f"{given}: more than {s.catheter_clearance_max_doses} doses is not a catheter-clearance order."
+    return f"{given}, not instilled into a catheter: not a catheter-clearance order."
 
 
 def _summary(f: ThrombolysisNotIndicated, s: PathwaySettings) -> str:
     """Say what is missing, or what rules thrombolysis out: it is not always the indication."""
     risk = f.hemorrhage_risk_pct
+    if f.confirm_with_team:
+        return (
+            "Thrombolysis for phlegmasia without severe hypotension: guideline criterion not fully met, "
+            "confirm with vascular team"
+        )
     if not f.limb_threat:
         return (
             "Thrombolysis with no limb-threatening ischemia recorded: reserved for it with severe hypotension "
             f"({risk} % bleeding)"
         )
-    if f.requires_hypotension and not f.severe_hypotension:
-        return f"Thrombolysis for limb-threatening ischemia without severe hypotension: not indicated ({risk} % bleeding)"
     if f.hemorrhagic_shock:
         return f"Thrombolysis with hemorrhagic / hypovolemic shock: not indicated (hemorrhage risk {risk} %)"
-    platelets = figure(s.platelets_contraindication_10_3_ul)
-    return f"Thrombolysis with recent bleeding or platelets < {platelets}: contraindicated (hemorrhage risk {risk} %)"
+    if f.contraindicated:
+        platelets = figure(s.platelets_contraindication_10_3_ul)
+        return f"Thrombolysis with recent bleeding or platelets < {platelets}: contraindicated (hemorrhage risk {risk} %)"
+    return f"Thrombolysis for limb-threatening ischemia without severe hypotension: not indicated ({risk} % bleeding)"
 
 
 RULE = Rule(
     "THROMBOLYSIS-NOT-INDICATED",
     hooks=ORDER_HOOKS,
-    indicator="critical",
+    indicator="critical / warning",
     guideline=(10,),
     titled="Thrombolysis without limb-threatening ischemia and severe hypotension",
-    fires_when=(
-        "A patient in scope or with a confirmed leg DVT; a thrombolytic drug order (not a catheter-clearance dose) "
-        "or catheter-directed venous thrombolysis; not both limb-threatening venous ischemia and severe "
-        "hypotension; no other thrombolysis indication."
+    fires_when=lambda s: (
+        "A patient in scope or with a confirmed leg DVT; a thrombolytic drug order (not catheter clearance: "
+        f"alteplase, or a thrombolytic instilled into a catheter, at most {num(s.catheter_clearance_max_mg)} mg a "
+        f"dose and at most {num(s.catheter_clearance_max_doses)} doses) or "
+        "catheter-directed venous thrombolysis; not both limb-threatening venous ischemia and severe "
+        "hypotension; no other thrombolysis indication. Critical with a delete suggestion; a warning to confirm "
+        "the indication with the vascular team, without one, when phlegmasia is recorded but severe hypotension "
+        "is not."
     ),
     reads=SCOPE_TYPES + MEDICATION_TYPES,
-    uses=("catheter_clearance_max_mg", "thrombolysis_requires_hypotension", "systolic_low_mm_hg",
+    uses=("catheter_clearance_max_mg", "catheter_clearance_max_doses", "thrombolysis_requires_hypotension", "systolic_low_mm_hg",
           "acute_event_window_days"),
     evidence=f"hemorrhage risk {HEMORRHAGE_RISK_PCT} %",
     evaluate=evaluate,

@@ -91,12 +91,21 @@ def _site_html(rule: Rule, site: SiteConfig) -> str:
     return "".join(parts) + "</p>"
 
 
+# A card carries at most 2 quotes and 5 facts (RULES.md "Card text (R2)"): the page has the full evidence.
+CARD_NOTE = (
+    '<p class="muted">A card quotes at most two of these lines and lists at most five facts; every line the '
+    "rule rests on is here. The record references of the facts a card used are kept in the card log.</p>"
+)
+
+
 def _guideline_html(rule: Rule) -> str:
+    if not rule.guideline_lines:
+        return '<p class="muted">No guideline line: this card is about the service, not a clinical rule.</p>'
     quotes = [
         f"<blockquote>{escape(guideline_line(n))} <span class=\"muted\">(G:{n})</span></blockquote>"
         for n in rule.guideline_lines
     ]
-    return "\n".join(quotes)
+    return "\n".join([CARD_NOTE, *quotes])
 
 
 def _evidence_html(rule: Rule) -> str:

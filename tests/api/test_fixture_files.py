@@ -49,9 +49,12 @@ def rule_table() -> dict[str, dict[str, str]]:
     for line in rules_md().read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
             section = "patient-view" if "patient-view" in line else "order" if "Order rules" in line else None
-        match = re.match(r"\|\s*`([A-Z][A-Z0-9-]+)`\s*\|([^|]*)\|([^|]*)\|", line)
+        # a revised row reads "| `RULE-ID` **(R2)** | ..."; an indicator named in bold in the "card must say"
+        # cell (DVT-DUPLEX: "the card is **info**") is one RULES.md allows too
+        match = re.match(r"\|\s*`([A-Z][A-Z0-9-]+)`(?:\s*\*\*\(R\d+\)\*\*)?\s*\|([^|]*)\|([^|]*)\|([^|]*)\|", line)
         if section and match:
-            tables[section][match.group(1)] = match.group(3).strip()
+            bold = " ".join(re.findall(r"\*\*(critical|warning|info)\*\*", match.group(4)))
+            tables[section][match.group(1)] = f"{match.group(3).strip()} {bold}".strip()
     return tables
 
 

@@ -253,7 +253,74 @@ def no_heparin(card: dict) -> None:
         assert not re.search(r"\b(enoxaparin|dalteparin|tinzaparin|heparin)\b", json.dumps(resource), re.I)
 
 
+def labelled(*words: str):
+    """Every create suggestion's label names the words (R2: "without gadolinium" in pregnancy)."""
+    def check(card: dict) -> None:
+        labels = [s["label"] for s in card.get("suggestions") or []
+                  if any(a["type"] == "create" for a in s.get("actions", []))]
+        assert labels, "a create suggestion is expected"
+        for label in labels:
+            for word in words:
+                assert word.lower() in label.lower(), f"{word!r} not in the label {label!r}"
+    return check
+
+
+def actions_of(card: dict, kind: str) -> list[dict]:
+    return [a for s in card.get("suggestions") or [] for a in s.get("actions", []) if a["type"] == kind]
+
+
+def deletes_the_order(card: dict) -> None:
+    assert actions_of(card, "delete"), "RULES.md: critical THROMBOLYSIS-NOT-INDICATED suggests deleting the order"
+
+
+def no_delete(card: dict) -> None:
+    assert not actions_of(card, "delete"), "R2: with phlegmasia recorded, no delete suggestion"
+
+
+def stent_size(resource: dict) -> dict[str, float]:
+    names = {"408703009": "length", "stent-length": "length", "408706001": "diameter", "stent-diameter": "diameter"}
+    size = {}
+    for parameter in resource.get("parameter", []):
+        for coding in (parameter.get("code") or {}).get("coding", []):
+            if coding.get("code") in names and "valueQuantity" in parameter:
+                quantity = parameter["valueQuantity"]
+                assert quantity.get("code") == "mm", "suggested sizes in mm"
+                size[names[coding["code"]]] = quantity["value"]
+    return size
+
+
+def updates_carry(length_mm: float, diameter_mm: float):
+    """R2 item 9: every update of the draft stent carries every correction of the response."""
+    def check(card: dict) -> None:
+        updates = actions_of(card, "update")
+        assert updates, "an update suggestion is expected"
+        for action in updates:
+            assert stent_size(action["resource"]) == {"length": length_mm, "diameter": diameter_mm}
+    return check
+
+
+def detail_says(*phrases: str, never: tuple[str, ...] = ()):
+    def check(card: dict) -> None:
+        detail = card.get("detail", "")
+        for phrase in phrases:
+            assert re.search(phrase, detail, re.IGNORECASE), f"{phrase!r} not in the detail"
+        for phrase in never:
+            assert not re.search(phrase, detail, re.IGNORECASE), f"{phrase!r} in the detail"
+    return check
+
+
+def offers_override(phrase: str):
+    def check(card: dict) -> None:
+        displays = [reason.get("display", "") for reason in card.get("overrideReasons") or []]
+        assert any(phrase.lower() in display.lower() for display in displays), f"{phrase!r} not in {displays}"
+    return check
+
+
 VENOGRAPHY_IVUS = ((CPT, "75820"), (CPT, "37252"), (SNOMED, "241466007"))
+LEFT_DUPLEX = ((LOINC, "39432-0"), (CPT, "93971"))
+CT_VENOGRAPHY = ((SNOMED, "431676002"), (CPT, "74174"))
+NO_IVUS_STEP = detail_says(never=(r"venography with (IVUS|intravascular ultrasound)",))
+NO_OTHER_CAUSE_RECORDED = detail_says(r"no other cause of edema recorded", never=(r"excluded",))
 # Derived from DATA-CONTRACT "Orders the service suggests" and RULES.md; keyed by fixture id.
 SUGGESTION_CHECKS = {
     "left-leg-swelling-no-imaging": [("DVT-DUPLEX", creates((LOINC, "39432-0"), (CPT, "93971")))],
@@ -264,22 +331,67 @@ SUGGESTION_CHECKS = {
     "negative-whole-leg-duplex-persisting-swelling": [
         ("DVT-PELVIC-IMAGING", creates((SNOMED, "431676002"), (CPT, "74174")))],
     "pregnant-negative-duplex-persisting-swelling": [
-        ("DVT-PELVIC-IMAGING", creates((LOINC, "36789-6"), (CPT, "72198"), never=((CPT, "74174"),)))],
+        ("DVT-PELVIC-IMAGING", creates((LOINC, "36789-6"), (CPT, "72198"), never=((CPT, "74174"),))),
+        ("DVT-PELVIC-IMAGING", labelled("without gadolinium"))],
     "pelvic-ct-venography-result-not-coded": [("DVT-PELVIC-IMAGING", no_suggestions)],
     "iliac-mass-negative-duplex-one-ct-for-both": [
         ("DVT-PELVIC-IMAGING", creates((SNOMED, "431676002"), (CPT, "74174")))],
     "left-iliac-mass-no-imaging": [("MASS-CHARACTERIZE", creates((CPT, "74177")))],
-    "pregnant-iliac-mass-no-imaging": [("MASS-CHARACTERIZE", creates((CPT, "72197"), never=((CPT, "74177"),)))],
+    "pregnant-iliac-mass-no-imaging": [  # R2: CPT 72195 (without contrast), never 72197 (with contrast)
+        ("MASS-CHARACTERIZE", creates((CPT, "72195"), never=((CPT, "74177"), (CPT, "72197")))),
+        ("MASS-CHARACTERIZE", labelled("without gadolinium"))],
     "positive-duplex-no-anticoagulant": [("DVT-ANTICOAGULATE", enoxaparin(70, 2, None))],
     "weight-in-pounds-enoxaparin-80-mg": [("DVT-ANTICOAGULATE", enoxaparin(80, 2, "854241"))],
-    "egfr-29-enoxaparin-once-daily": [("DVT-ANTICOAGULATE", enoxaparin(80, 1, "854241"))],
     "egfr-exactly-30-enoxaparin-twice-daily": [("DVT-ANTICOAGULATE", enoxaparin(80, 2, "854241"))],
     "confirmed-dvt-no-weight-recorded": [("DVT-ANTICOAGULATE", no_dosed_medication)],
     "heparin-induced-thrombocytopenia-with-dvt": [("DVT-ANTICOAGULATE", no_heparin)],
-    "may-thurner-diagnosis-needs-ivus": [("NIVL-IVUS-REQUIRED", creates(*VENOGRAPHY_IVUS))],
-    "ct-compression-without-ivus": [("NIVL-CT-NOT-DIAGNOSTIC", creates(*VENOGRAPHY_IVUS))],
+    "may-thurner-diagnosis-needs-ivus": [("NIVL-IVUS-REQUIRED", creates(*VENOGRAPHY_IVUS)),
+                                         ("NIVL-WORKUP", NO_IVUS_STEP)],  # R2: one card per action
+    "ct-compression-without-ivus": [("NIVL-CT-NOT-DIAGNOSTIC", creates(*VENOGRAPHY_IVUS)),
+                                    ("NIVL-WORKUP", NO_IVUS_STEP)],
     "bilateral-edema-with-may-thurner-diagnosis": [("NIVL-IVUS-REQUIRED", no_suggestions)],
     "stent-placed-31-days-ago-no-imaging": [("POST-STENT-FOLLOWUP", creates((CPT, "93979"), (LOINC, "39497-3")))],
+    # ---- revision 2 (RULES.md "Revision 2", DATA-CONTRACT (R2) rows)
+    "limited-duplex-negative-pelvic-ct-dvt-not-excluded": [("DVT-DUPLEX", creates(*LEFT_DUPLEX))],
+    "limited-duplex-negative-persisting-swelling": [("DVT-DUPLEX", creates(*LEFT_DUPLEX)),
+                                                    ("DVT-PELVIC-IMAGING", creates(*CT_VENOGRAPHY))],
+    "limited-duplex-non-phasic-cfv-duplex-and-pelvic-imaging": [("DVT-DUPLEX", creates(*LEFT_DUPLEX))],
+    "duplex-extent-unknown-cpt-93971-negative": [("DVT-DUPLEX", no_suggestions),
+                                                 ("DVT-DUPLEX", offers_override("study was complete"))],
+    "duplex-cpt-93971-negative-then-negative-pelvic-ct": [("DVT-DUPLEX", no_suggestions),
+                                                          ("DVT-DUPLEX", offers_override("study was complete"))],
+    "duplex-cpt-93971-negative-persisting-swelling": [("DVT-DUPLEX", no_suggestions),
+                                                      ("DVT-PELVIC-IMAGING", creates(*CT_VENOGRAPHY))],
+    # DVT-DISTAL-SURVEILLANCE names the contraindication and suggests the complete duplex of that leg
+    "isolated-calf-dvt-low-platelets-surveillance": [("DVT-DISTAL-SURVEILLANCE", creates(*LEFT_DUPLEX)),
+                                                     ("DVT-DISTAL-SURVEILLANCE", detail_says("platelet"))],
+    "isolated-calf-dvt-with-bleeding-no-filter": [("DVT-DISTAL-SURVEILLANCE", creates(*LEFT_DUPLEX)),
+                                                  ("DVT-DISTAL-SURVEILLANCE", detail_says("bleed|hemorrhage"))],
+    "isolated-calf-dvt-prophylactic-enoxaparin-surveillance": [
+        ("DVT-DISTAL-SURVEILLANCE", detail_says("bleed|hemorrhage"))],
+    # every missed study is named: day 30, month 6 and month 12 all came due
+    "stent-400-days-no-imaging-three-studies-missed": [
+        ("POST-STENT-FOLLOWUP", creates((CPT, "93979"), (LOINC, "39497-3"))),
+        ("POST-STENT-FOLLOWUP", detail_says(r"\b30\b", r"\b6\b|six", r"\b12\b|twelve"))],
+    # eGFR < 30: the card never opens with "twice daily" and then recommends every 24 h
+    "egfr-29-enoxaparin-once-daily": [("DVT-ANTICOAGULATE", enoxaparin(80, 1, "854241")),
+                                      ("DVT-ANTICOAGULATE", detail_says(never=(r"twice daily",)))],
+    "order-sign-thrombolysis-alteplase-dvt": [("THROMBOLYSIS-NOT-INDICATED", deletes_the_order)],
+    "order-sign-alteplase-2mg-three-doses-thrombolysis": [("THROMBOLYSIS-NOT-INDICATED", deletes_the_order)],
+    "order-sign-thrombolysis-phlegmasia-normal-bp-warning": [("THROMBOLYSIS-NOT-INDICATED", no_delete)],
+    "order-sign-thrombolysis-phlegmasia-one-low-reading": [("THROMBOLYSIS-NOT-INDICATED", no_delete)],
+    "order-sign-thrombolysis-phlegmasia-readings-10-min-apart": [("THROMBOLYSIS-NOT-INDICATED", no_delete)],
+    "order-sign-stent-50mm-long-20mm-wide-reference-14mm": [("STENT-LENGTH", updates_carry(60, 18)),
+                                                             ("STENT-DIAMETER", updates_carry(60, 18))],
+    "dvt-with-hit-snomed-73397007": [("DVT-ANTICOAGULATE", no_heparin)],
+    # the facts name the DVT evidence (dated 2026-11-24), not only the order
+    "order-sign-enoxaparin-once-daily-dvt-on-pelvic-ct": [("ANTICOAG-REGIMEN", detail_says("2026-11-24"))],
+    "order-sign-pradaxa-coded-dabigatran": [("ANTICOAG-REGIMEN", detail_says("2026-11-24"))],
+    "may-thurner-stent-candidate": [("NIVL-STENT-CANDIDATE", NO_OTHER_CAUSE_RECORDED),
+                                    ("NIVL-STENT-CANDIDATE", detail_says("albumin"))],  # no albumin on record
+    "nivl-stent-candidate-labs-on-record": [("NIVL-STENT-CANDIDATE", NO_OTHER_CAUSE_RECORDED)],
+    "right-leg-may-thurner-needs-ivus-workup": [("NIVL-WORKUP", NO_IVUS_STEP),
+                                                ("NIVL-WORKUP", detail_says(never=(r"left-sided presentation",)))],
 }
 
 

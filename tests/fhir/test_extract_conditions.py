@@ -277,7 +277,7 @@ def test_i87_1_with_persisting_swelling_observation(fhir, facts_of):
 
 @pytest.mark.parametrize("code, kind", [
     (ICD("I50.9"), EdemaCauseKind.HEART_FAILURE), (SCT("42343007"), EdemaCauseKind.HEART_FAILURE),
-    (ICD("N04.9"), EdemaCauseKind.RENAL), (SCT("433144002"), EdemaCauseKind.RENAL),
+    (ICD("N04.9"), EdemaCauseKind.RENAL), (SCT("431857002"), EdemaCauseKind.RENAL),
     (ICD("K70.31"), EdemaCauseKind.LIVER), (ICD("K72.90"), EdemaCauseKind.LIVER),
     (ICD("E88.09"), EdemaCauseKind.HYPOALBUMINEMIA), (SCT("8900005"), EdemaCauseKind.HYPOALBUMINEMIA),
     (ICD("Q82.0"), EdemaCauseKind.LYMPHEDEMA_PRIMARY), (LOC("primary-lymphedema"), EdemaCauseKind.LYMPHEDEMA_PRIMARY),
@@ -289,6 +289,7 @@ def test_edema_cause_kinds(fhir, facts_of, code, kind):
 
 def test_ckd_stage_3_is_not_advanced_renal_disease(fhir, facts_of):
     assert facts_of(fhir.condition(ICD("N18.30"))).edema_causes == []
+    assert facts_of(fhir.condition(SCT("433144002"))).edema_causes == []  # R2: SNOMED CKD stage 3
 
 
 def test_lymphedema_coded_both_ways_is_primary(fhir, facts_of):

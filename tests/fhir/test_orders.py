@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds_service.fhir import orders as orders_module
-from cds_service.fhir.orders import read_draft_orders, rewrite_text_dimension, thrombolytic_total_mg
+from cds_service.fhir.orders import read_draft_orders, rewrite_text_dimension, thrombolytic_dosing
 from cds_service.fhir.valuesets import CPT, ICD10CM, LOCAL, RXNORM, SNOMED, UCUM
 from cds_service.pathway.facts import DrugClass, OrderKind
 
@@ -296,26 +296,59 @@ def test_statuses(read, status, kept):
 ALTEPLASE = {"coding": [{"system": RXNORM, "code": "8410", "display": "alteplase"}]}
 
 
+# DATA-CONTRACT Orders, catheter clearance (R2): the dose of one administration and the number of doses
+# (timing.repeat.count / countMax), each None when it cannot be read.
 @pytest.mark.parametrize(
-    "dosages, total",
+    "dosages, per_dose, doses",
     [
-        ([dose(2)], 2.0),
-        ([dose(2.1)], 2.1),
-        ([dose(0.002, "g")], 2.0),
-        ([dose(1, repeat={"count": 2})], 2.0),
-        ([dose(1), dose(1.1)], 2.1),
-        ([dose(100)], 100.0),
-        ([], None),
-        ([{"doseAndRate": [{"rateQuantity": q(1, "mg/h")}]}], None),
-        ([dose(2, repeat={"frequency": 1, "period": 1, "periodUnit": "h"})], None),
-        ([dose(2, "mL")], None),
-        ([{"text": "per protocol"}], None),
+        ([dose(2)], 2.0, 1),
+        ([dose(2.1)], 2.1, 1),
+        ([dose(0.002, "g")], 2.0, 1),
+        ([dose(2, repeat={"count": 2})], 2.0, 2),
+        ([dose(2, repeat={"count": 3})], 2.0, 3),
+        ([dose(2, repeat={"count": 1, "countMax": 3})], 2.0, 3),  # "up to 3 doses": the most it allows
+        ([dose(1), dose(1.1)], 1.1, 2),  # two instructions: the larger dose, both doses counted
+        ([dose(100)], 100.0, 1),
+        ([], None, None),
+        ([{"doseAndRate": [{"rateQuantity": q(1, "mg/h")}]}], None, 1),
+        ([dose(2, repeat={"frequency": 1, "period": 8, "periodUnit": "h"})], 2.0, None),  # open-ended repeat
+        ([dose(2) | {"asNeededBoolean": True}], 2.0, None),  # as needed, no count: open-ended
+        ([dose(2, repeat={"count": 2}) | {"asNeededBoolean": True}], 2.0, 2),
+        ([dose(2, "mL")], None, 1),
+        ([{"text": "per protocol"}], None, 1),
     ],
 )
-def test_thrombolytic_total_dose(read, dosages, total):
+def test_thrombolytic_dose_and_number_of_doses(read, dosages, per_dose, doses):
     order = one(read(drug_order(ALTEPLASE, *dosages)))
     assert order.kind is OrderKind.THROMBOLYSIS
-    assert order.thrombolytic_total_mg == (pytest.approx(total) if total is not None else None)
+    assert order.thrombolytic_dose_mg == (pytest.approx(per_dose) if per_dose is not None else None)
+    assert order.thrombolytic_doses == doses
+
+
+TENECTEPLASE = {"coding": [{"system": RXNORM, "code": "259280", "display": "tenecteplase"}]}
+
+
+@pytest.mark.parametrize(
+    "extra, into_catheter",
+    [
+        ({}, False),
+        ({"dosageInstruction": [dose(2) | {"route": {"text": "Intracatheter"}}]}, True),
+        ({"dosageInstruction": [dose(2) | {"route": {"text": "intra-catheter"}}]}, True),
+        ({"dosageInstruction": [dose(2) | {"method": {"text": "Instillation"}}]}, True),
+        ({"dosageInstruction": [dose(2) | {"method": {"coding": [{"system": SNOMED, "display": "Instill"}]}}]}, True),
+        ({"dosageInstruction": [dose(2) | {"route": {"text": "Intravenous"}}]}, False),
+        ({"reasonCode": [{"text": "Catheter occlusion: occluded central venous catheter"}]}, True),
+        ({"reasonCode": [{"text": "Occluded PICC catheter"}]}, True),
+        ({"reasonCode": [{"text": "Blocked dialysis catheter"}]}, True),
+        ({"reasonReference": [{"display": "Catheter obstruction"}]}, True),
+        ({"reasonCode": [{"text": "Acute left femoral deep vein thrombosis"}]}, False),
+        ({"reasonCode": [{"text": "Femoral vein occlusion"}]}, False),  # an occluded vein is not a catheter
+        ({"note": [{"text": "instill into catheter"}]}, False),  # a note is neither route, method nor reason
+    ],
+)
+def test_thrombolytic_instilled_into_a_catheter(read, extra, into_catheter):
+    resource = drug_order(TENECTEPLASE, dose(2)) | extra
+    assert one(read(resource)).into_catheter is into_catheter
 
 
 def test_thrombolytic_by_name_in_text(read):
@@ -406,7 +439,7 @@ def test_the_stent_is_still_read_when_its_neighbour_is_malformed(read):
 def test_a_malformed_alteplase_dose_is_still_thrombolysis(read):
     order = one(read({"resourceType": "MedicationRequest", "id": "m", "medicationCodeableConcept": ALTEPLASE,
                       "dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": "2", "code": "mg"}}]}]}))
-    assert order.kind is OrderKind.THROMBOLYSIS and order.thrombolytic_total_mg is None
+    assert order.kind is OrderKind.THROMBOLYSIS and order.thrombolytic_dose_mg is None
 
 
 JSON = st.recursive(
@@ -469,8 +502,8 @@ def test_rewrite_text_dimension(text, which, new_mm, expected):
     assert rewrite_text_dimension(text, which, new_mm, at_least=which == "length") == expected
 
 
-def test_thrombolytic_total_of_an_order_without_dosage_is_unknown():
-    assert thrombolytic_total_mg({"resourceType": "MedicationRequest"}) is None
+def test_thrombolytic_dosing_of_an_order_without_dosage_is_unknown():
+    assert thrombolytic_dosing({"resourceType": "MedicationRequest"}) == (None, None)
 
 
 # -- clinical audit: orders (docs/decisions.md) ----------------------------------------------------------

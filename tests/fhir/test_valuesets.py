@@ -55,8 +55,10 @@ CONTRACT = {
     "mass-nature-iliopsoas-bursitis-generic": "sct:81498004 icd:M70.72",
     "mass-nature-disc-bulge-compression-generic": "icd:M51.26 icd:M51.27 icd:M51.369 icd:M51.379 sct:26538006",
     "mass-nature-malignancy-generic": "icd:C85.90 icd:C85.99 icd:C77.9 icd:C79.9",
+    "phlegmasia": "sct:66877004 local:phlegmasia-cerulea-dolens",
+    "heparin-induced-thrombocytopenia": "sct:73397007 sct:111588002 icd:D75.821 icd:D75.822 icd:D75.829",
     "heart-failure": "sct:84114007 sct:42343007 icd:I50.9",
-    "renal-disease": "sct:52254009 sct:433144002 sct:433146000 sct:46177005 icd:N18.4 icd:N18.5 icd:N18.6 icd:N04.9",
+    "renal-disease": "sct:52254009 sct:431857002 sct:433146000 sct:46177005 icd:N18.4 icd:N18.5 icd:N18.6 icd:N04.9",
     "liver-disease": "sct:19943007 icd:K70.30 icd:K74.60 icd:K72.90",
     "hypoalbuminemia": "sct:119247004 sct:8900005 icd:E88.09 icd:E77.8",
     "lymphedema-primary": "icd:Q82.0 local:primary-lymphedema",
@@ -120,6 +122,7 @@ CONTRACT = {
     "imaging-leg-ct-mr-venography": "cpt:73706 cpt:73725 sct:772247005 loinc:36416-6",
     "imaging-contrast-ct-mri-abdomen-pelvis": ("cpt:74177 cpt:74178 cpt:72193 cpt:72194 cpt:72196 cpt:72197 "
                                                "cpt:74182 cpt:74183 sct:433138001"),
+    "imaging-mass-study-in-pregnancy": "cpt:72195",  # R2: counts as the mass study only in pregnancy
     "imaging-ivus": "cpt:37252 cpt:37253 sct:241466007 dcm:IVUS",
     "iliac-stent-procedure": "cpt:37238 cpt:37239 sct:103716009",
     "iliac-vein-body-site": "sct:46027005 sct:63507001 sct:244411005",
@@ -128,8 +131,8 @@ CONTRACT = {
     "side-right": "icd:R22.41 icd:I82.401 sct:62175007 sct:24028007 loinc:39443-7 loinc:48691-0",
     "side-both": "icd:R22.43 icd:I82.4Z3 sct:51440002 loinc:39420-5 loinc:46364-6 loinc:69385-3",
     "medication-lmwh": "rx:67108 rx:67109 rx:69646",
-    "medication-anticoagulant": "rx:5224 rx:321208 rx:1364430 rx:1114195 rx:11289",
-    "medication-antiplatelet": "rx:1191 rx:32968",
+    "medication-anticoagulant": "rx:5224 rx:321208 rx:1364430 rx:1114195 rx:11289 rx:1037042 rx:1599538",
+    "medication-antiplatelet": "rx:1191 rx:32968 rx:1116632",
     "medication-thrombolytic": "rx:8410 rx:259280 rx:76895 rx:11055 rx:10106",
     "medication-edema-causing": "rx:17767 rx:7417 rx:4316",
 }
@@ -142,6 +145,8 @@ NOT_IN = {
     "mass-nature-malignancy": "icd:C85.90 icd:C77.9 icd:C79.9",  # generic by site
     "iliac-vein-compression": "sct:234044007",  # iliofemoral DVT, never May-Thurner
     "thrombus-present": "local:thrombus-absent",
+    "renal-disease": "sct:433144002",  # R2: CKD stage 3, not advanced renal disease
+    "imaging-contrast-ct-mri-abdomen-pelvis": "cpt:72195",  # without contrast: the mass study only in pregnancy
 }
 
 

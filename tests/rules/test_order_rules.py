@@ -14,6 +14,7 @@ from cds_service.pathway.assessment import assess
 from cds_service.pathway.facts import (
     DraftOrder,
     DrugClass,
+    DuplexExtent,
     EdemaCauseKind,
     Evidence,
     ImagingKind,
@@ -48,6 +49,7 @@ from tests.helpers.facts import (
     swelling,
 )
 
+RULE_BY_ID = {rule.rule_id: rule for rule in ORDER_RULES}
 EVERY_TYPE = frozenset(
     {"Patient", "Condition", "Observation", "ImagingStudy", "DiagnosticReport", "Procedure", "MedicationRequest",
      "MedicationStatement"}
@@ -302,6 +304,18 @@ def test_no_symptom_is_not_claimed_when_conditions_are_unreadable():
 
 
 # -- STENT-DVT-NOT-EXCLUDED -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "extent, says",
+    [(DuplexExtent.LIMITED, "covered part of the leg"), (DuplexExtent.UNKNOWN, "does not say whether it covered")],
+)
+def test_stent_dvt_not_excluded_after_a_limited_or_unknown_extent_duplex(extent, says):
+    """R2 items 1 and 8: a limited or unknown-extent negative duplex never excludes DVT, and the card says which."""
+    f = left_swelling(duplex_results=[duplex(extent=extent)])
+    found = only([stent_order(60.0)], f, "STENT-DVT-NOT-EXCLUDED")
+    assert (found.limited_study, found.extent_unknown) == (extent is DuplexExtent.LIMITED, extent is DuplexExtent.UNKNOWN)
+    assert says in RULE_BY_ID["STENT-DVT-NOT-EXCLUDED"].render(found, S)[1]
+
+
 def test_stent_dvt_not_excluded_when_unassessed():
     found = only([stent_order(60.0)], left_swelling(), "STENT-DVT-NOT-EXCLUDED")
     assert found.indicator is Indicator.WARNING and found.dvt_axis == "unassessed"
@@ -396,9 +410,9 @@ def test_ivc_filter_silent_when_contraindications_are_unreadable(lost):
 
 
 # -- THROMBOLYSIS-NOT-INDICATED -----------------------------------------------------------------------
-def thrombolytic(total_mg, **kw) -> DraftOrder:
-    return replace(drug("alteplase", DrugClass.THROMBOLYTIC, dose=total_mg, per_day=None, kind=OrderKind.THROMBOLYSIS, **kw),
-                   thrombolytic_total_mg=total_mg)
+def thrombolytic(dose_mg, doses=1, *, drug_name="alteplase", into_catheter=False, **kw) -> DraftOrder:
+    ordered = drug(drug_name, DrugClass.THROMBOLYTIC, dose=dose_mg, per_day=None, kind=OrderKind.THROMBOLYSIS, **kw)
+    return replace(ordered, thrombolytic_dose_mg=dose_mg, thrombolytic_doses=doses, into_catheter=into_catheter)
 
 
 def test_thrombolysis_without_indication_is_critical_and_suggests_delete():
@@ -407,14 +421,33 @@ def test_thrombolysis_without_indication_is_critical_and_suggests_delete():
     assert found.proposals == (DeleteOrder("MedicationRequest/alteplase"),)
 
 
-@pytest.mark.parametrize("total, fires", [(2.0, False), (2.1, True), (1.9, False), (None, True)])
-def test_catheter_clearance_dose_boundary(total, fires):
-    assert (only([thrombolytic(total)], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED") is not None) is fires
+# DATA-CONTRACT Orders, catheter clearance (R2): alteplase <= 2 mg a dose and at most 2 doses; another
+# thrombolytic only when instilled into a catheter (route, method or reason), within the same limits.
+@pytest.mark.parametrize(
+    "dose_mg, doses, fires",
+    [(2.0, 1, False), (2.0, 2, False), (1.9, 2, False), (2.1, 1, True), (2.01, 2, True),
+     (2.0, 3, True), (1.0, 3, True), (None, 1, True), (2.0, None, True)],
+)
+def test_catheter_clearance_per_dose_and_number_of_doses(dose_mg, doses, fires):
+    found = only([thrombolytic(dose_mg, doses)], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED")
+    assert (found is not None) is fires
 
 
-def test_catheter_clearance_limit_comes_from_settings():
-    settings = PathwaySettings(catheter_clearance_max_mg=4.0)
-    assert only([thrombolytic(3.0)], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED", settings) is None
+@pytest.mark.parametrize(
+    "dose_mg, doses, into_catheter, fires",
+    [(2.0, 1, False, True),  # tenecteplase 2 mg IV: no catheter, thrombolysis
+     (2.0, 1, True, False), (2.0, 2, True, False),
+     (2.1, 1, True, True), (2.0, 3, True, True), (2.0, None, True, True)],
+)
+def test_other_thrombolytics_are_clearance_only_into_a_catheter(dose_mg, doses, into_catheter, fires):
+    tenecteplase = thrombolytic(dose_mg, doses, drug_name="tenecteplase", into_catheter=into_catheter)
+    assert (only([tenecteplase], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED") is not None) is fires
+
+
+def test_catheter_clearance_limits_come_from_settings():
+    settings = PathwaySettings(catheter_clearance_max_mg=4.0, catheter_clearance_max_doses=3)
+    assert only([thrombolytic(3.0, 3)], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED", settings) is None
+    assert only([thrombolytic(3.0, 4)], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED", settings) is not None
 
 
 def test_catheter_directed_thrombolysis_procedure_fires():
@@ -437,6 +470,49 @@ def test_thrombolysis_for_phlegmasia_alone_is_not_indicated_literally():
     assert only([thrombolytic(100.0)], f, "THROMBOLYSIS-NOT-INDICATED") is not None
     current_practice = PathwaySettings(thrombolysis_requires_hypotension=False)
     assert only([thrombolytic(100.0)], f, "THROMBOLYSIS-NOT-INDICATED", current_practice) is None
+
+
+def test_thrombolysis_for_phlegmasia_without_severe_hypotension_is_a_warning_without_delete():
+    """R2: the guideline's criterion is not fully met, but the limb is threatened: confirm, never push deletion."""
+    found = only([thrombolytic(100.0)], hypotensive(systolic_bp=[]), "THROMBOLYSIS-NOT-INDICATED")
+    assert found.indicator is Indicator.WARNING and found.proposals == ()
+    summary, reasoning = RULE_BY_ID["THROMBOLYSIS-NOT-INDICATED"].render(found, S)
+    assert "not fully met" in summary and "vascular team" in summary
+    assert reasoning.startswith("Confirm the indication with the vascular team")
+
+
+@pytest.mark.parametrize("systolic, indicator", [(89.0, None), (90.0, Indicator.WARNING)])
+def test_phlegmasia_warning_on_both_sides_of_the_hypotension_threshold(systolic, indicator):
+    bp = [meas("Observation/bp1", systolic, "mm[Hg]", minutes=60), meas("Observation/bp2", systolic, "mm[Hg]", minutes=10)]
+    found = only([thrombolytic(100.0)], hypotensive(systolic_bp=bp), "THROMBOLYSIS-NOT-INDICATED")
+    assert (found.indicator if found else None) is indicator
+
+
+def test_thrombolysis_without_limb_threat_stays_critical_with_delete():
+    found = only([thrombolytic(100.0)], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED")
+    assert found.indicator is Indicator.CRITICAL and found.proposals == (DeleteOrder("MedicationRequest/alteplase"),)
+    summary, reasoning = RULE_BY_ID["THROMBOLYSIS-NOT-INDICATED"].render(found, S)
+    assert reasoning.startswith("Remove this order") and "not fully met" not in summary
+
+
+@pytest.mark.parametrize(
+    "dose_mg, doses, says",
+    [(2.0, 3, "more than 2 doses is not a catheter-clearance order"),
+     (2.0, None, "repeated with no set number of doses"),
+     (2.0, 1, "not instilled into a catheter"),
+     (2.5, 1, "2.5 mg a dose, 1 dose.")],
+)
+def test_thrombolysis_card_says_why_a_small_dose_is_not_catheter_clearance(dose_mg, doses, says):
+    found = only([thrombolytic(dose_mg, doses, drug_name="tenecteplase")], confirmed_dvt(), "THROMBOLYSIS-NOT-INDICATED")
+    assert says in RULE_BY_ID["THROMBOLYSIS-NOT-INDICATED"].render(found, S)[1]
+
+
+@pytest.mark.parametrize("against", ["bleeding", "hemorrhagic_shock"])
+def test_phlegmasia_with_bleeding_or_hemorrhagic_shock_stays_critical(against):
+    """Phlegmasia without hypotension, but a recorded reason against thrombolysis: critical and delete."""
+    f = hypotensive(systolic_bp=[], **{against: [cond(f"Condition/{against}", days=1)]})
+    found = only([thrombolytic(100.0)], f, "THROMBOLYSIS-NOT-INDICATED")
+    assert found.indicator is Indicator.CRITICAL and found.proposals == (DeleteOrder("MedicationRequest/alteplase"),)
 
 
 def test_thrombolysis_with_hemorrhagic_shock_is_not_indicated():
@@ -473,6 +549,28 @@ def test_thrombolysis_silent_with_phlegmasia_when_blood_pressure_is_unreadable()
 
 
 # -- ANTICOAG-REGIMEN -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("ordered", ["enoxaparin-wrong-dose", "apixaban", "enoxaparin-with-hit"])
+def test_anticoag_regimen_facts_name_the_dvt_evidence(ordered):
+    """R2: the facts name the DVT the order treats, first, as well as the order."""
+    f = confirmed_dvt(hit=[cond("Condition/hit", days=2)]) if ordered.endswith("hit") else confirmed_dvt()
+    order = (drug("apixaban", DrugClass.ANTICOAGULANT, dose=10.0, per_day=2.0) if ordered == "apixaban"
+             else drug("enoxaparin", dose=40.0))
+    found = only([order], f, "ANTICOAG-REGIMEN")
+    assert found.evidence[0].ref == "Condition/dvt-3"
+
+
+@pytest.mark.parametrize("egfr, twice_daily", [(29.9, False), (30.0, True)])
+def test_anticoag_regimen_says_twice_daily_only_at_egfr_30_or_more(egfr, twice_daily):
+    """R2: no "twice daily" at eGFR < 30, where the regimen is every 24 h (a card never says both)."""
+    rule = RULE_BY_ID["ANTICOAG-REGIMEN"]
+    for order in (drug("apixaban", DrugClass.ANTICOAGULANT, dose=10.0, per_day=2.0), drug("enoxaparin", dose=40.0)):
+        found = only([order], confirmed_dvt(egfr=egfr), "ANTICOAG-REGIMEN")
+        text = " ".join(rule.render(found, S))
+        assert ("twice daily" in text) is (twice_daily and order.display == "apixaban"), text
+        assert ("every 24 h" in text) is not twice_daily, text
+        assert rule.quotes_for(found) == ((8,) if twice_daily else ()), "G:8 says twice daily"
+
+
 def enoxaparin(dose=80.0, per_day=2.0, unit="mg") -> DraftOrder:
     return drug("enoxaparin", dose=dose, per_day=per_day, unit=unit)
 
@@ -733,6 +831,13 @@ def test_another_lmwh_with_an_unreadable_frequency_is_not_passed_silently():
 def not_run(orders, f, settings: PathwaySettings = S) -> list[str]:
     a = assess(f, settings)
     return [rule.rule_id for rule in checks_not_run(list(orders), f, a, settings, evaluate_orders(list(orders), f, a, settings))]
+
+
+@pytest.mark.parametrize("doses, listed", [(2, False), (3, True)])
+def test_catheter_clearance_is_no_thrombolysis_check_left_undone(doses, listed):
+    """With the record unread, a clearance order (told from the order alone) is no check the missing data stopped."""
+    f = unreadable(*EVERY_TYPE)
+    assert ("THROMBOLYSIS-NOT-INDICATED" in not_run([thrombolytic(2.0, doses)], f)) is listed
 
 
 def test_checks_not_run_names_the_checks_whose_data_was_unread():

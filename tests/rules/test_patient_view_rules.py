@@ -568,7 +568,7 @@ def test_stent_candidate_with_scrotal_edema_and_mild_swelling():
 def test_stent_candidate_asks_to_confirm_an_imaged_mass_of_unknown_nature():
     f = nivl_confirmed(masses=[mass(days=20)], pelvic_venography=[pelvic(days=1)])
     x = finding(f, "NIVL-STENT-CANDIDATE")
-    assert x.mass_ref == "Condition/mass"
+    assert x.mass_recorded_date == ago(20).date().isoformat()
     assert x.mass_imaged_date == ago(1).date().isoformat()
 
 

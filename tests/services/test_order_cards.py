@@ -258,7 +258,8 @@ def test_stent_length_of_a_procedure_updates_its_device():
     cards = sign(clean_nivl(), [stent_procedure(), device])
     assert [c.rule_id for c in cards] == ["STENT-LENGTH"]  # one stent, one card
     card = cards[0]
-    assert "ServiceRequest/stent-procedure" in card.detail and "DeviceRequest/stent" in card.detail
+    assert "stent device order based on this procedure" in card.detail  # R2: named in words, no ids
+    assert "ServiceRequest/stent-procedure" not in card.detail and "DeviceRequest/stent" not in card.detail
     updated = update_of(card)
     assert updated["resourceType"] == "DeviceRequest" and updated["id"] == "stent"
     assert differences(device, updated) == [("parameter", 1, "valueQuantity", "value")]
@@ -276,7 +277,63 @@ def test_stent_diameter_update_to_the_nearest_diameter_in_range():
     DeviceRequest.model_validate(updated)
 
 
+# -- CKD stage codes (DATA-CONTRACT advanced renal disease, R2) -----------------------------------------------
+@pytest.mark.parametrize("code, other_cause", [("433144002", False), ("431857002", True), ("433146000", True)])
+def test_ckd_stage_3_is_not_advanced_renal_disease_for_a_stent_order(code, other_cause):
+    """SNOMED 433144002 is CKD stage 3 (not another edema cause); 431857002 is stage 4, 433146000 stage 5."""
+    ckd = condition("ckd", (SNOMED, code))
+    cards = by_rule(sign(clean_nivl() + [ckd], [stent_device(length=(60, "mm"), diameter=(14, "mm"))]))
+    assert ("STENT-OTHER-CAUSES" in cards) is other_cause
+
+
+# -- corrections to one order travel together (RULES "Card text (R2)") --------------------------------------
+def test_length_and_diameter_updates_each_carry_both_corrections():
+    draft = stent_device(length=(50, "mm"), diameter=(20, "mm"))  # reference 12 mm: 13-16 mm
+    cards = by_rule(sign(clean_nivl(), [draft]))
+    length, diameter = cards["STENT-LENGTH"], cards["STENT-DIAMETER"]
+    assert update_of(length) == update_of(diameter), "accepting one card's fix never undoes the other's"
+    updated = update_of(length)
+    assert sorted(differences(draft, updated)) == [("parameter", 0, "valueQuantity", "value"),
+                                                   ("parameter", 1, "valueQuantity", "value")]
+    assert [p["valueQuantity"]["value"] for p in updated["parameter"]] == [16, 60]
+    for card in (length, diameter):
+        assert card.suggestions[0].label == "Change the stent length to 60 mm and diameter to 16 mm"
+    assert "and the diameter at 16 mm (the diameter card's correction)" in length.detail
+    assert "and the length at 60 mm (the length card's correction)" in diameter.detail
+    DeviceRequest.model_validate(updated)
+
+
+def test_length_and_diameter_corrections_in_the_order_text_travel_together():
+    draft = text_stent("Left CIV stent 20x50mm")
+    cards = by_rule(sign(clean_nivl(), [draft]))
+    assert update_of(cards["STENT-LENGTH"]) == update_of(cards["STENT-DIAMETER"])
+    assert update_of(cards["STENT-LENGTH"])["codeCodeableConcept"]["text"] == "Left CIV stent 16x60mm"
+
+
+def test_one_correction_alone_carries_only_itself():
+    draft = stent_device(length=(50, "mm"), diameter=(14, "mm"))  # diameter in range
+    cards = by_rule(sign(clean_nivl(), [draft]))
+    assert set(cards) == {"STENT-LENGTH"}
+    assert differences(draft, update_of(cards["STENT-LENGTH"])) == [("parameter", 1, "valueQuantity", "value")]
+    assert cards["STENT-LENGTH"].suggestions[0].label == "Change the stent length to 60 mm"
+
+
 # -- deletes ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("pregnant", [False, True])
+def test_ivc_filter_card_speaks_of_pregnancy_only_to_a_pregnant_patient(pregnant):
+    """R2: G:9's "same indications as non-pregnant patients" is quoted only to a pregnant patient."""
+    record = confirmed_dvt() + ([condition("pregnancy", (SNOMED, "77386006"))] if pregnant else [])
+    card = by_rule(sign(record, [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
+    assert ("pregnan" in (card.summary + card.detail).lower()) is pregnant
+
+
+def test_delete_label_names_the_order_in_words_not_its_id():
+    card = by_rule(sign(confirmed_dvt(), [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
+    (suggestion,) = card.suggestions
+    assert "DeviceRequest/" not in suggestion.label and suggestion.label.startswith("Remove the draft order: ")
+    assert suggestion.actions[0].resource_id == "DeviceRequest/filter"
+
+
 def test_ivc_filter_card_suggests_delete_by_resource_id():
     card = by_rule(sign(confirmed_dvt(), [ivc_filter()]))["IVC-FILTER-NOT-INDICATED"]
     (suggestion,) = card.suggestions
@@ -389,8 +446,8 @@ def test_cards_carry_no_patient_identifiers(cards):
 
 def test_cards_name_the_order_in_the_clinicians_units_and_in_mm():
     card = by_rule(sign(clean_nivl(), [stent_device(length=(2, "[in_i]"))]))["STENT-LENGTH"]
-    assert "2 [in_i] (= 50.8 mm)" in card.summary
-    assert "DeviceRequest/stent" in card.detail and "Self-expanding venous stent" in card.detail
+    assert "2 in (= 50.8 mm)" in card.summary and "[in_i]" not in card.summary + card.detail  # R2: no UCUM code
+    assert "DeviceRequest/stent" not in card.detail and "Self-expanding venous stent" in card.detail
     text_card = by_rule(sign(clean_nivl(), [text_stent()]))["STENT-LENGTH"]
     assert "50 mm (order text '14x50mm')" in text_card.summary
 
@@ -419,8 +476,8 @@ def test_enoxaparin_at_the_right_dose_with_hit_is_a_warning_to_use_a_non_heparin
     card = by_rule(sign(confirmed_dvt() + [HIT], [enoxaparin_order()]))["ANTICOAG-REGIMEN"]
     assert card.indicator == "warning" and card.suggestions == [] and card.override_reasons
     assert "heparin-induced thrombocytopenia" in card.summary.lower()
-    assert "non-heparin anticoagulant" in card.detail and "Condition/hit" in card.detail
-    assert "MedicationRequest/enox" in card.detail
+    assert "non-heparin anticoagulant" in card.detail and "Condition/hit" not in card.detail
+    assert "MedicationRequest/enox" not in card.detail  # R2: ids go to the card log, not the text
 
 
 def test_heparin_with_hit_is_a_warning_not_advice_to_switch_to_lmwh():

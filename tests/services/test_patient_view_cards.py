@@ -124,14 +124,25 @@ def every_rule_facts() -> list[ClinicalFacts]:
         medications=[Medication(ev("MedicationRequest/asa", "aspirin 81 mg"), DrugClass.ANTIPLATELET, "aspirin")],
     )
     unassessed = ClinicalFacts(now=NOW, swellings=[swelling])
+    calf = ClinicalFacts(  # R2: an untreated isolated calf DVT with a contraindication
+        now=NOW, swellings=[swelling], bleeding=bleeding.bleeding,
+        dvt_diagnoses=[DvtDiagnosis(ev("Condition/calf", "Acute DVT of left peroneal vein", 1), True,
+                                    Verification.CONFIRMED, Side.LEFT, True, False)],
+    )
     return [confirmed, bleeding, lysis, pelvic, extrinsic, workup, ivus_required, candidate, below, minimal, dynamic,
-            stented, unassessed]
+            stented, unassessed, calf]
 
 
 def render_cards(facts: ClinicalFacts, settings: PathwaySettings = S) -> list:
     """The cards of these facts, as the patient-view service evaluates and renders them for patient p1."""
     fired = service.evaluate(facts, assess(facts, settings), settings)
     return service.render(fired, "p1", rule_url, settings)
+
+
+def _finding(facts: ClinicalFacts, rule_id: str):
+    """The finding behind a card: it keeps the references of the facts it used (for the card log)."""
+    fired = service.evaluate(facts, assess(facts, S), S)
+    return next(f.finding for f in fired if f.rule.rule_id == rule_id)
 
 
 def all_cards():
@@ -158,8 +169,9 @@ def test_card_invariants(card):
     else:
         assert "overrideReasons" not in body
     assert "**Guideline**" in body["detail"]
-    for line in rule_by_id(card.rule_id).guideline_lines:
-        assert f"(G:{line})" in body["detail"]
+    quoted = [line for line in rule_by_id(card.rule_id).guideline_lines if f"(G:{line})" in body["detail"]]
+    assert 1 <= len(quoted) <= 2  # RULES.md Card text (R2): at most 2 quotes, the rule page has them all
+    assert body["links"] == [{"label": "Rule and evidence", "url": body["source"]["url"], "type": "absolute"}]
 
 
 @pytest.mark.parametrize("card", [c for c in all_cards() if c.suggestions], ids=lambda c: c.rule_id)
@@ -178,15 +190,17 @@ def test_cards_in_urgency_then_pathway_order():
     cards = render_cards(confirmed_dvt_with_mass())
     assert [(c.indicator, c.rule_id) for c in cards] == [
         ("critical", "DVT-ANTICOAGULATE"),
+        # R2: a DVT after a stent whose side is not recorded is suspected stent thrombosis, not a missed study
+        ("critical", "POST-STENT-THROMBOSIS"),
         ("warning", "MASS-CHARACTERIZE"),
-        ("info", "POST-STENT-FOLLOWUP"),
     ]
 
 
 def test_anticoagulate_card_names_dose_and_facts():
     card = render_cards(confirmed_dvt_with_mass())[0]
     assert card.summary == "DVT confirmed: start enoxaparin 70 mg SC every 12 h now"
-    assert "`Condition/dvt`" in card.detail and "`Observation/w`" in card.detail
+    assert "Acute DVT of left femoral vein" in card.detail and "Condition/dvt" not in card.detail
+    assert {"Condition/dvt", "Observation/w"} <= {e.ref for e in _finding(confirmed_dvt_with_mass(), card.rule_id).evidence}
     assert "check it before the second dose" in card.detail
     assert "obtain one" in card.detail  # no platelet count
     med = card.suggestions[0].actions[0].resource
@@ -253,7 +267,7 @@ def test_left_sided_text_only_for_left_swelling(side, says_left):
     ("mr-venography", Side.UNKNOWN, ["36789-6", "72198"]),
     ("venography-ivus", Side.LEFT, ["241466007", "75820", "37252"]),
     ("contrast-ct", Side.UNKNOWN, ["74177"]),
-    ("mri-pelvis", Side.UNKNOWN, ["72197"]),
+    ("mri-pelvis", Side.UNKNOWN, ["72195"]),  # R2: pregnancy, MRI pelvis without contrast
     ("iliocaval-duplex", Side.UNKNOWN, ["39497-3", "93979"]),
 ])
 def test_service_requests(order, side, codes):
@@ -407,16 +421,17 @@ def test_duplex_card_states_only_this_patients_facts(side, mass, says, never):
         assert word not in reasoning
 
 
-def test_duplex_of_unknown_extent_is_not_called_a_whole_leg_study():
+def test_duplex_of_unknown_extent_asks_to_confirm_the_calf_veins_were_covered():
     facts = ClinicalFacts(
         now=NOW, swellings=[_swelling()],
         duplex_results=[VenousStudy(ev("DiagnosticReport/d", "Duplex", 3), ThrombusResult.ABSENT, ResultStatus.FINAL,
                                     Side.LEFT, DuplexExtent.UNKNOWN)],
     )
     card = _card(facts, "DVT-DUPLEX")
-    assert card.summary.startswith(f"Study of {ago(3).date().isoformat()} covered only an unrecorded extent")
-    assert "not documented as a whole-leg study" in card.detail
-    assert card.suggestions  # the complete study
+    # R2 item 8: info, confirm the extent, no new order
+    assert card.summary.startswith(f"Negative duplex of {ago(3).date().isoformat()}, extent not recorded")
+    assert card.indicator == "info" and "confirm" in card.detail.lower()
+    assert card.suggestions == []
 
 
 def _negative_duplex(days=3):
@@ -510,7 +525,7 @@ def test_fixture_anticoagulate_card_suggests_no_enoxaparin(name):
 def test_fixture_late_six_month_study_makes_the_twelve_month_study_due():
     (card,) = _fixture_cards("stent-late-six-month-study-twelve-month-overdue")
     assert card.rule_id == "POST-STENT-FOLLOWUP"
-    assert "The study due by day 365 is missing" in card.detail
+    assert "Due by month 12: no imaging since the last imaging of 2026-05-20" in card.detail
     assert "last imaging 2026-05-20" in card.summary
 
 
@@ -538,7 +553,7 @@ def test_pregnant_patient_on_warfarin_is_switched_to_enoxaparin():
     card = _card(facts, "DVT-ANTICOAGULATE")
     assert card.summary == "DVT confirmed in pregnancy: switch to enoxaparin 80 mg SC every 12 h now"
     assert "warfarin and DOACs are not used to treat DVT in pregnancy" in card.detail
-    assert "`Condition/preg`" in card.detail
+    assert "Pregnant state" in card.detail and "Condition/preg" not in card.detail
 
 
 def test_workup_card_asks_to_review_an_unreadable_ivus_report():
@@ -562,7 +577,8 @@ def test_mass_characterize_summary_names_the_mass_date(recorded, summary):
 def test_surveillance_summary_names_the_overdue_study():
     stented = ClinicalFacts(now=NOW, stents=[StentRecord(ev("Procedure/stent", "Iliac vein stent", 31), ago(31))])
     card = _card(stented, "POST-STENT-FOLLOWUP")
-    assert card.summary == f"Iliac vein stent of {ago(31).date().isoformat()}: day-30 surveillance imaging overdue (no imaging since)"
+    assert card.summary == (
+        f"Iliac vein stent of {ago(31).date().isoformat()}: surveillance imaging overdue (due by day 30; no imaging since)")
 
 
 def test_fixture_hit_patient_on_enoxaparin_gets_the_card_without_a_heparin_suggestion():

@@ -150,7 +150,7 @@ def _card_link(client, fixture, rule_id: str) -> dict:
     entry = next(e for e in client.get("/cds-services").get_json()["services"] if e["hook"] == fixture.hook)
     cards = client.post(f"/cds-services/{entry['id']}", json=build_request(fixture, entry)).get_json()["cards"]
     [card] = [c for c in cards if c["source"]["topic"]["code"] == rule_id]
-    [link] = card["links"]
+    [link] = [link for link in card["links"] if link["type"] == "smart"]
     return link
 
 
