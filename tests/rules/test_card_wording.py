@@ -1,0 +1,34 @@
+"""Card wording a clinician read as awkward in the CDS Hooks sandbox (fix branch): the text only, no rule logic."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cds_service.pathway.assessment import assess
+from cds_service.rules.framework import SuggestContext
+from cds_service.services.patient_view import evaluate
+from tests.helpers.facts import S, dvt_dx, left_swelling, meas
+
+
+def card(facts, rule_id: str, settings=S):
+    for fired in evaluate(facts, assess(facts, settings), settings):
+        if fired.rule.rule_id == rule_id:
+            return fired.rule.card(fired.finding, settings, lambda r: f"https://cds.test/rules/{r}", SuggestContext("p1"))
+    return None
+
+
+# -- DVT-ANTICOAGULATE: the rounding step is not a dose
+def _dvt():
+    return left_swelling(dvt_diagnoses=[dvt_dx(days=3)], weight=[meas("Observation/w", 83, "kg", days=2)],
+                         egfr=[meas("Observation/egfr", 90, "mL/min/{1.73_m2}", hours=5)],
+                         platelets=[meas("Observation/plt", 200, "10*3/uL", hours=5)])
+
+
+def test_enoxaparin_dose_says_rounded_to_the_nearest_step():
+    detail = card(_dvt(), "DVT-ANTICOAGULATE").detail
+    assert "= 80 mg subcutaneously every 12 h (rounded to the nearest 10 mg)." in detail
+    assert "(rounded to 10 mg)" not in detail
+
+
+def test_enoxaparin_rounding_step_comes_from_the_settings():
+    five = replace(S, enoxaparin_rounding_mg=5)
+    assert "(rounded to the nearest 5 mg)" in card(_dvt(), "DVT-ANTICOAGULATE", five).detail
