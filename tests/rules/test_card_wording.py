@@ -6,7 +6,7 @@ from dataclasses import replace
 from cds_service.pathway.assessment import assess
 from cds_service.rules.framework import SuggestContext
 from cds_service.services.patient_view import evaluate
-from tests.helpers.facts import S, dvt_dx, left_swelling, meas
+from tests.helpers.facts import S, cond, dvt_dx, left_swelling, mass, meas
 
 
 def card(facts, rule_id: str, settings=S):
@@ -32,3 +32,19 @@ def test_enoxaparin_dose_says_rounded_to_the_nearest_step():
 def test_enoxaparin_rounding_step_comes_from_the_settings():
     five = replace(S, enoxaparin_rounding_mg=5)
     assert "(rounded to the nearest 5 mg)" in card(_dvt(), "DVT-ANTICOAGULATE", five).detail
+
+
+# -- MASS-CHARACTERIZE: the look-back window in plain words
+def test_mass_card_states_the_lookback_window_plainly():
+    detail = card(left_swelling(masses=[mass()]), "MASS-CHARACTERIZE").detail
+    assert ("No contrast CT or MRI of the abdomen or pelvis from 14 days before the mass was recorded onwards."
+            in detail)
+    assert "since 14 days before it" not in detail and "abdomen / pelvis" not in detail
+
+
+def test_mass_card_lookback_comes_from_the_settings_and_names_mri_in_pregnancy():
+    thirty = replace(S, mass_imaging_lookback_days=30)
+    f = left_swelling(masses=[mass()], pregnancy=[cond("Condition/preg")])
+    detail = card(f, "MASS-CHARACTERIZE", thirty).detail
+    assert ("No contrast CT or MRI of the abdomen or pelvis (nor MRI without contrast) from 30 days before the "
+            "mass was recorded onwards." in detail)
