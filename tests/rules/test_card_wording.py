@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from cds_service.pathway.assessment import assess
+from cds_service.pathway.facts import Side, Waveform, WaveformFact
 from cds_service.rules.framework import SuggestContext
 from cds_service.services.patient_view import evaluate
-from tests.helpers.facts import S, cond, dvt_dx, left_swelling, mass, meas
+from tests.helpers.facts import S, ago, cond, dvt_dx, ev, excluded, left_swelling, mass, meas
 
 
 def card(facts, rule_id: str, settings=S):
@@ -48,3 +51,36 @@ def test_mass_card_lookback_comes_from_the_settings_and_names_mri_in_pregnancy()
     detail = card(f, "MASS-CHARACTERIZE", thirty).detail
     assert ("No contrast CT or MRI of the abdomen or pelvis (nor MRI without contrast) from 30 days before the "
             "mass was recorded onwards." in detail)
+
+
+# -- DVT-PELVIC-IMAGING: this patient's trigger in a sentence, and only the guideline lines behind it
+G5 = "(G:5)"
+G6 = "(G:6)"
+PERSISTS = "Whole-leg swelling persists after this patient's negative duplex."
+FLAT_CFV = "This patient's common femoral vein flow is flat, non-phasic or absent: a sign of proximal obstruction."
+MASS = "This patient has an iliac or pelvic mass: a leg ultrasound cannot exclude thrombus at the compression."
+
+
+def _persisting():
+    return [ev("Observation/persist", "persists", ago(1))]
+
+
+def _flat_cfv():
+    return [WaveformFact(ev("Observation/cfv", "non-phasic", ago(2)), Waveform.NON_PHASIC, Side.LEFT)]
+
+
+@pytest.mark.parametrize(("facts", "sentences", "quotes", "not_quoted"), [
+    (excluded(persisting_swelling=_persisting()), (PERSISTS,), (G5,), (G6,)),
+    (excluded(masses=[mass()]), (MASS,), (G5,), (G6,)),
+    (excluded(cfv_waveforms=_flat_cfv()), (FLAT_CFV,), (G6,), (G5,)),
+    (excluded(persisting_swelling=_persisting(), cfv_waveforms=_flat_cfv()), (PERSISTS, FLAT_CFV), (G5, G6), ()),
+])
+def test_pelvic_imaging_names_this_patients_triggers_and_quotes_their_lines(facts, sentences, quotes, not_quoted):
+    detail = card(facts, "DVT-PELVIC-IMAGING").detail
+    assert "Trigger(s)" not in detail
+    for sentence in sentences:
+        assert sentence in detail
+    for quote in quotes:
+        assert quote in detail
+    for quote in not_quoted:
+        assert quote not in detail
