@@ -6,10 +6,13 @@ from dataclasses import replace
 import pytest
 
 from cds_service.pathway.assessment import assess
-from cds_service.pathway.facts import Side, Waveform, WaveformFact
+from cds_service.pathway.facts import DraftOrder, DrugClass, Medication, OrderKind, Side, Waveform, WaveformFact
 from cds_service.rules.framework import SuggestContext
+from cds_service.rules.order_checks import evaluate_orders
+from cds_service.rules.order_context import card_evidence
+from cds_service.rules.registry import ORDER_RULES
 from cds_service.services.patient_view import evaluate
-from tests.helpers.facts import S, ago, cond, dvt_dx, ev, excluded, left_swelling, mass, meas
+from tests.helpers.facts import S, ago, cond, dvt_dx, ev, excluded, left_swelling, mass, meas, stent
 
 
 def card(facts, rule_id: str, settings=S):
@@ -84,3 +87,53 @@ def test_pelvic_imaging_names_this_patients_triggers_and_quotes_their_lines(fact
         assert quote in detail
     for quote in not_quoted:
         assert quote not in detail
+
+
+# -- ANTICOAG-REGIMEN, POST-STENT-ANTITHROMBOTIC-ORDER, THROMBOLYSIS-NOT-INDICATED: the order shown once
+def drug_order(display: str, ingredient: str, drug_class: DrugClass, kind: OrderKind, dose: float,
+               per_day: float | None, **kw) -> DraftOrder:
+    ref = f"MedicationRequest/{ingredient}"
+    medication = Medication(ev(ref), drug_class, ingredient, dose, "mg", per_day)
+    return DraftOrder(ref=ref, resource_type="MedicationRequest", display=display, kind=kind, medication=medication,
+                      **kw)
+
+
+def order_card(order: DraftOrder, facts, rule_id: str):
+    fired = [f for f in evaluate_orders([order], facts, assess(facts, S), S) if f.rule_id == rule_id]
+    assert len(fired) == 1
+    rule = next(r for r in ORDER_RULES if r.rule_id == rule_id)
+    return rule.card(fired[0], S, lambda r: f"https://cds.test/rules/{r}", SuggestContext("p1"),
+                     evidence=card_evidence(fired[0], order))
+
+
+def _dvt_patient():
+    return left_swelling(dvt_diagnoses=[dvt_dx(days=3)], weight=[meas("Observation/w", 80, "kg", days=1)],
+                         egfr=[meas("Observation/egfr", 88, "mL/min/{1.73_m2}", hours=2)],
+                         platelets=[meas("Observation/plt", 245, "10*3/uL", hours=2)])
+
+
+ONCE_CASES = [
+    (drug_order("Apixaban 5 mg tablet", "apixaban", DrugClass.ANTICOAGULANT, OrderKind.ANTICOAGULANT, 5.0,
+                2.0),
+     _dvt_patient(), "ANTICOAG-REGIMEN"),
+    (drug_order("Aspirin 81 mg tablet", "aspirin", DrugClass.ANTIPLATELET, OrderKind.ANTIPLATELET, 81.0, 1.0),
+     left_swelling(stents=[stent(days=150)], nivl_diagnoses=[cond("Condition/may-thurner")]),
+     "POST-STENT-ANTITHROMBOTIC-ORDER"),
+    (replace(drug_order("Alteplase injection", "alteplase", DrugClass.THROMBOLYTIC, OrderKind.THROMBOLYSIS, 100.0,
+                        None), thrombolytic_dose_mg=100.0, thrombolytic_doses=1),
+     _dvt_patient(), "THROMBOLYSIS-NOT-INDICATED"),
+]
+
+
+@pytest.mark.parametrize(("order", "facts", "rule_id"), ONCE_CASES)
+def test_order_card_shows_the_order_once(order, facts, rule_id):
+    detail = order_card(order, facts, rule_id).detail
+    assert f"**Order:** {order.display}." in detail
+    assert detail.count(order.display) == 1, detail
+    facts_used = detail.split("**Facts used**")[1].split("**Guideline**")[0] if "**Facts used**" in detail else ""
+    assert f"- {order.display}" not in facts_used
+
+
+@pytest.mark.parametrize(("order", "facts", "rule_id"), ONCE_CASES)
+def test_order_card_log_still_records_the_order(order, facts, rule_id):
+    assert order.ref in order_card(order, facts, rule_id).fact_refs  # left out of the text, not of the card log
