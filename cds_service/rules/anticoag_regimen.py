@@ -299,6 +299,7 @@ RULE = Rule(
     uses=("enoxaparin_mg_per_kg", "enoxaparin_rounding_mg", "regimen_tolerance_fraction", "regimen_tolerance_min_mg",
           "egfr_renal_dosing", "weight_window_days"),
     evaluate=evaluate,
+    order_on_its_line=True,  # the order shows on the "Order:" line only
     render=render,
     suggest=order_suggestions,
     order_kinds=(OrderKind.ANTICOAGULANT,),

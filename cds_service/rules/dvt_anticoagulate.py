@@ -113,7 +113,7 @@ def _dose_line(f: DvtAnticoagulate, s: PathwaySettings) -> str:
     if f.dose_mg is not None:
         return (
             f"Dose: enoxaparin {num(s.enoxaparin_mg_per_kg)} mg/kg × {num(round(f.weight_kg or 0, 1))} kg (latest "
-            f"weight) = {f.dose_mg} mg subcutaneously {_interval(f)} (rounded to {num(s.enoxaparin_rounding_mg)} mg)."
+            f"weight) = {f.dose_mg} mg subcutaneously {_interval(f)} (rounded to the nearest {num(s.enoxaparin_rounding_mg)} mg)."
         )
     if f.weight_implausible:
         return f"The latest weight ({num(f.weight_kg)} kg) gives no dose: check and record the weight. No dose is suggested."

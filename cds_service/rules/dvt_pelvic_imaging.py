@@ -79,11 +79,18 @@ def evaluate(facts: ClinicalFacts, a: Assessment, s: PathwaySettings) -> DvtPelv
     )
 
 
-TRIGGER_TEXT = {
-    axes.PERSISTING_SWELLING: "whole-leg swelling persists after the negative duplex",
-    axes.ABNORMAL_CFV_WAVEFORM: "flat, non-phasic (or absent) common femoral vein flow = proximal obstruction",
-    axes.PELVIC_MASS: "an iliac / pelvic mass: a leg ultrasound cannot exclude thrombus at the compression",
+TRIGGER_TEXT = {  # one sentence per trigger of this patient
+    axes.PERSISTING_SWELLING: "Whole-leg swelling persists after this patient's negative duplex.",
+    axes.ABNORMAL_CFV_WAVEFORM: (
+        "This patient's common femoral vein flow is flat, non-phasic or absent: a sign of proximal obstruction."
+    ),
+    axes.PELVIC_MASS: (
+        "This patient has an iliac or pelvic mass: a leg ultrasound cannot exclude thrombus at the compression."
+    ),
 }
+# The guideline line behind each trigger: the card quotes only this patient's (the rule page quotes all).
+# G:5 (a negative leg ultrasound misses iliocaval DVT: image the pelvis) also stands for the mass.
+TRIGGER_LINE = {axes.PERSISTING_SWELLING: 5, axes.ABNORMAL_CFV_WAVEFORM: 6, axes.PELVIC_MASS: 5}
 TRIGGER_SUMMARY = {
     axes.PERSISTING_SWELLING: "Negative duplex but swelling persists: image the pelvic veins",
     axes.ABNORMAL_CFV_WAVEFORM: "Non-phasic common femoral flow (proximal obstruction): image the pelvic veins",
@@ -105,7 +112,7 @@ def render(f: DvtPelvicImaging, s: PathwaySettings) -> tuple[str, str]:
     summary = _trigger_summary(f, triggers)
     lines = [
         "Leg ultrasound misses iliocaval DVT: image the iliac and pelvic veins with CT or MR venography.",
-        "Trigger(s): " + "; ".join(TRIGGER_TEXT[t] for t in triggers) + ".",
+        " ".join(TRIGGER_TEXT[t] for t in triggers),
     ]
     if f.duplex_date:
         lines.append(f"Negative duplex of {f.duplex_date}.")
@@ -128,11 +135,17 @@ def render(f: DvtPelvicImaging, s: PathwaySettings) -> tuple[str, str]:
     return summary, "\n\n".join(lines) + unreadable_note(f.reports_unreadable)
 
 
+def quoted_for(f: DvtPelvicImaging) -> tuple[int, ...]:
+    """G:5 and / or G:6, as this patient's triggers call for (G:6 only for a CFV waveform)."""
+    return tuple(sorted({TRIGGER_LINE[t] for t in f.triggers})) or (5,)
+
+
 RULE = Rule(
     "DVT-PELVIC-IMAGING",
     hooks=PATIENT_VIEW,
     indicator="warning",
     guideline=(5, 6, 54),
+    quoted=quoted_for,
     titled="Negative leg ultrasound with a pelvic trigger: image the pelvic veins",
     fires_when=(
         "A negative duplex with persisting whole-leg swelling after it, a flat / non-phasic or absent common "

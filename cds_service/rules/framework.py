@@ -81,6 +81,9 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
     quoted: tuple[int, ...] | Callable[[Any], tuple[int, ...]] = ()
     # A card that names several causes lists its facts in one sentence instead of bullets (RULES.md Card text).
     facts_in_one_sentence: bool = False
+    # Order hooks: the reasoning names the order on its "**Order:**" line, so the facts list leaves the order
+    # out (shown once); it stays among the facts the card log records.
+    order_on_its_line: bool = False
     suggest: Callable[[Any, SuggestContext], list[Suggestion]] = create_suggestions
     # Order hooks: the order kinds it looks at, and whether it needs only the order (runs without the record).
     order_kinds: tuple[Any, ...] = ()
@@ -163,8 +166,9 @@ class Rule:  # eq=False: a rule is itself (hashable by identity), cross-referenc
         `opens_app`, the smart link to the app at `public_base_url` (none without one)."""
         summary, reasoning = self.render(finding, settings)
         used = finding.evidence if evidence is None else evidence
+        listed = [e for e in used if not (self.order_on_its_line and finding.order_ref and e.ref == finding.order_ref)]
         quotes = [f"{guideline_line(n)} (G:{n})" for n in self.quotes_for(finding)]
-        detail = detail_markdown(reasoning, used, quotes, self.facts_in_one_sentence)
+        detail = detail_markdown(reasoning, listed, quotes, self.facts_in_one_sentence)
         links = [app_link(finding, public_base_url)] if self.opens_app and public_base_url else []
         card = make_card(finding, shorten(human_units(summary)), detail, rule_url, self.title_for(settings),
                          self.suggest(finding, ctx), links)

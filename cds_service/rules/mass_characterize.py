@@ -57,8 +57,9 @@ def render(f: MassCharacterize, s: PathwaySettings) -> tuple[str, str]:
     lines = [
         "Contrast CT or MRI is essential to characterize the mass: tumour, lymphadenopathy, abscess, hematoma, "
         "disc bulge, iliopsoas bursitis. Its nature decides between NIVL and extrinsic compression.",
-        f"Mass recorded {f.mass_date}: {f.mass}. No contrast CT or MRI of the abdomen / pelvis"
-        + (" (nor MRI without contrast)" if f.pregnant else "") + f" since {f.lookback_days} days before it.",
+        f"Mass recorded {f.mass_date}: {f.mass}. No contrast CT or MRI of the abdomen or pelvis"
+        + (" (nor MRI without contrast)" if f.pregnant else "")
+        + f" from {f.lookback_days} days before the mass was recorded onwards.",
     ]
     if f.variant == "combined-with-pelvic-imaging":
         summary = "Iliac mass not characterized: one venous-phase contrast CT can also image the pelvic veins"

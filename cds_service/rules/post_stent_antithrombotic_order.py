@@ -52,6 +52,7 @@ RULE = Rule(
     fires_when="Stented for NIVL, an anticoagulant or antiplatelet order, and no other indication recorded.",
     reads=DVT_TYPES,
     evaluate=evaluate,
+    order_on_its_line=True,  # the order shows on the "Order:" line only
     render=render,
     order_kinds=(OrderKind.ANTICOAGULANT, OrderKind.ANTIPLATELET),
     could_concern=any_order,

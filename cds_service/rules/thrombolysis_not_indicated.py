@@ -210,6 +210,7 @@ RULE = Rule(
           "acute_event_window_days"),
     evidence=f"hemorrhage risk {HEMORRHAGE_RISK_PCT} %",
     evaluate=evaluate,
+    order_on_its_line=True,  # the order shows on the "Order:" line only
     render=render,
     suggest=order_suggestions,
     order_kinds=(OrderKind.THROMBOLYSIS,),
