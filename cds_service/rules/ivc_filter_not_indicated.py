@@ -93,4 +93,5 @@ RULE = IvcFilterNotIndicatedRule(
     suggest=order_suggestions,
     order_kinds=(OrderKind.IVC_FILTER,),
     could_concern=in_scope_could_concern,
+    order_on_its_line=True,  # the order shows on the "Order:" line only
 )

@@ -122,6 +122,9 @@ ONCE_CASES = [
     (replace(drug_order("Alteplase injection", "alteplase", DrugClass.THROMBOLYTIC, OrderKind.THROMBOLYSIS, 100.0,
                         None), thrombolytic_dose_mg=100.0, thrombolytic_doses=1),
      _dvt_patient(), "THROMBOLYSIS-NOT-INDICATED"),
+    (DraftOrder(ref="DeviceRequest/filter", resource_type="DeviceRequest", display="Retrievable IVC filter",
+                kind=OrderKind.IVC_FILTER),
+     _dvt_patient(), "IVC-FILTER-NOT-INDICATED"),
 ]
 
 
