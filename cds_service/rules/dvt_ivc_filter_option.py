@@ -49,8 +49,9 @@ def render(f: DvtIvcFilterOption, s: PathwaySettings) -> tuple[str, str]:
 
 
 @dataclass(frozen=True, eq=False)
-class DvtIvcFilterOptionRule(Rule):
-    """The card quotes G:9 without its pregnancy aside unless the patient is pregnant ("[…]" marks the cut)."""
+class QuotesG9ForPregnancy(Rule):
+    """A card quoting G:9 keeps its aside "(same indications as non-pregnant patients)" only for a pregnant
+    patient ("[…]" marks the cut, R2); the rule page quotes the line in full. Its finding has `pregnant`."""
 
     def card(
         self,
@@ -62,12 +63,12 @@ class DvtIvcFilterOptionRule(Rule):
         public_base_url: str = "",
     ) -> Card:
         card = super().card(finding, settings, rule_url, ctx, evidence, public_base_url)
-        if isinstance(finding, DvtIvcFilterOption) and not finding.pregnant:
+        if not getattr(finding, "pregnant", False):  # both filter findings carry it
             card.detail = card.detail.replace(PREGNANCY_ASIDE, "[…]")
         return card
 
 
-RULE = DvtIvcFilterOptionRule(
+RULE = QuotesG9ForPregnancy(
     "DVT-IVC-FILTER-OPTION",
     hooks=PATIENT_VIEW,
     indicator="warning",

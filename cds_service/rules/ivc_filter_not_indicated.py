@@ -2,16 +2,13 @@
 The fix: remove the draft order."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from cds_service.pathway.facts import DraftOrder, OrderKind
-from cds_service.pathway.findings import DeleteOrder, Finding, Indicator, evidence_of
+from cds_service.pathway.findings import DeleteOrder, Indicator, evidence_of
 from cds_service.pathway.settings import PathwaySettings
-from cds_service.protocol.cards import Card
-from cds_service.rules.dvt_ivc_filter_option import PREGNANCY_ASIDE
-from cds_service.rules.framework import ORDER_HOOKS, Rule, SuggestContext
+from cds_service.rules.dvt_ivc_filter_option import QuotesG9ForPregnancy
+from cds_service.rules.framework import ORDER_HOOKS
 from cds_service.rules.order_context import (
     CONTRAINDICATION_TYPES,
     SCOPE_TYPES,
@@ -57,26 +54,7 @@ def render(f: IvcFilterNotIndicated, s: PathwaySettings) -> tuple[str, str]:
     return summary, reasoning
 
 
-@dataclass(frozen=True, eq=False)
-class IvcFilterNotIndicatedRule(Rule):
-    """The card quotes G:9 without its pregnancy aside unless the patient is pregnant, as DVT-IVC-FILTER-OPTION."""
-
-    def card(
-        self,
-        finding: Finding,
-        settings: PathwaySettings,
-        rule_url: Callable[[str], str],
-        ctx: SuggestContext,
-        evidence: Sequence[Any] | None = None,
-        public_base_url: str = "",
-    ) -> Card:
-        card = super().card(finding, settings, rule_url, ctx, evidence, public_base_url)
-        if isinstance(finding, IvcFilterNotIndicated) and not finding.pregnant:
-            card.detail = card.detail.replace(PREGNANCY_ASIDE, "[…]")
-        return card
-
-
-RULE = IvcFilterNotIndicatedRule(
+RULE = QuotesG9ForPregnancy(
     "IVC-FILTER-NOT-INDICATED",
     hooks=ORDER_HOOKS,
     indicator="warning",
