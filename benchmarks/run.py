@@ -22,9 +22,11 @@ A separate case, `python benchmarks/run.py --fhir-memory` (issue 11):
 from __future__ import annotations
 
 import argparse
+import atexit
 import copy
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -287,6 +289,7 @@ def fhir_memory_case(call_cap: int = 8 * 1024 * 1024, response_cap: int = 20 * 1
     fhir.daemon_threads = True
     threading.Thread(target=fhir.serve_forever, daemon=True).start()
     workdir = tempfile.mkdtemp(prefix="cds-bench-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # the card-log database: nothing left behind
     env = dict(os.environ, CDS_AUTH="off", CDS_DATABASE_URL=f"sqlite:///{workdir}/bench.db", CDS_FHIR_ALLOWLIST=fhir_base,
                CDS_FHIR_OPEN_SERVERS=fhir_base, CDS_FIXED_NOW=fixture.now.isoformat(), CDS_LOG_LEVEL="WARNING",
                CDS_FHIR_MAX_CALL_BYTES=str(call_cap), CDS_FHIR_MAX_RESPONSE_BYTES=str(response_cap),
@@ -377,6 +380,7 @@ def start_fhir_server(fixture) -> tuple[ThreadingHTTPServer, str]:
 def start_service(fixture, fhir_base: str, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="cds-bench-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # the card-log database: nothing left behind
     env = dict(os.environ, CDS_AUTH="off", CDS_DATABASE_URL=f"sqlite:///{workdir}/bench.db",
                CDS_FHIR_ALLOWLIST=fhir_base, CDS_FIXED_NOW=fixture.now.isoformat(), CDS_LOG_LEVEL="WARNING")
     server = subprocess.Popen(
