@@ -13,8 +13,6 @@ import re
 import pytest
 import responses
 
-from cds_service.app import create_app
-from cds_service.config import Settings
 from cds_service.fhir.valuesets import load_value_sets
 from cds_service.fixtures import Fixture, all_fixtures, build_request
 from cds_service.protocol.card_text import problems
@@ -22,29 +20,6 @@ from cds_service.protocol.card_text import problems
 FHIR_BASE = "https://fhir.cardtext.test/r4"
 FIXTURES = all_fixtures()
 ACTIVE = {None, "active", "recurrence", "relapse"}
-
-
-@pytest.fixture(scope="module")
-def clock() -> dict:
-    return {"now": None}
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory, clock):
-    database = tmp_path_factory.mktemp("card-text-db") / "cds.db"
-    app = create_app(Settings(
-        auth="off",
-        database_url=f"sqlite:///{database}",
-        fhir_allowlist=("https://fhir.cardtext.test/",),
-        clock=lambda: clock["now"],
-        log_level="WARNING",
-    ))
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def services(client) -> dict[str, dict]:
-    return {entry["hook"]: entry for entry in client.get("/cds-services").get_json()["services"]}
 
 
 def is_pregnant(fixture: Fixture) -> bool:

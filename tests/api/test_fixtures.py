@@ -15,8 +15,6 @@ import pytest
 import responses
 from fhir.resources.R4B import get_fhir_model_class
 
-from cds_service.app import create_app
-from cds_service.config import Settings
 from cds_service.fixtures import Fixture, FixtureStore, all_fixtures, build_request
 
 FHIR_BASE = "https://fhir.fixtures.test/r4"
@@ -38,31 +36,6 @@ def fixture_named(name: str) -> Fixture:
 
 
 # ---------------------------------------------------------------- the app
-
-
-@pytest.fixture(scope="module")
-def clock() -> dict:
-    return {"now": None}
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory, clock):
-    database = tmp_path_factory.mktemp("fixtures-db") / "cds.db"
-    app = create_app(Settings(
-        auth="off",
-        database_url=f"sqlite:///{database}",
-        fhir_allowlist=("https://fhir.fixtures.test/",),
-        clock=lambda: clock["now"],
-        log_level="WARNING",
-    ))
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def services(client) -> dict[str, dict]:
-    response = client.get("/cds-services")
-    assert response.status_code == 200
-    return {entry["hook"]: entry for entry in response.get_json()["services"]}
 
 
 def call(client, entry: dict, body: dict):

@@ -18,8 +18,6 @@ import re
 import pytest
 import responses
 
-from cds_service.app import create_app
-from cds_service.config import Settings
 from cds_service.fixtures import all_fixtures, build_request
 
 GOLDEN = os.path.join(os.path.dirname(__file__), os.pardir, "data", "golden")
@@ -27,29 +25,6 @@ FHIR_BASE = "https://fhir.golden.test/r4"
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 UPDATE = os.environ.get("CDS_UPDATE_GOLDEN") == "1"
 FIXTURES = all_fixtures()
-
-
-@pytest.fixture(scope="module")
-def clock() -> dict:
-    return {"now": None}
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory, clock):
-    database = tmp_path_factory.mktemp("golden-db") / "cds.db"
-    app = create_app(Settings(
-        auth="off",
-        database_url=f"sqlite:///{database}",
-        fhir_allowlist=("https://fhir.golden.test/",),
-        clock=lambda: clock["now"],
-        log_level="WARNING",
-    ))
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def services(client) -> dict[str, dict]:
-    return {entry["hook"]: entry for entry in client.get("/cds-services").get_json()["services"]}
 
 
 def normalized(document: object) -> str:

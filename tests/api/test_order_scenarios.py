@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import logging
 import re
 from datetime import datetime, timezone
